@@ -1,0 +1,2 @@
+package dev.ringside.executor;
+public interface ReactorProvider {}

@@ -1,0 +1,1 @@
+package dev.ringside.executor.fake; public final class FakeReactor {}

@@ -1,0 +1,2 @@
+/** The fake reactor. */
+package dev.ringside.executor.fake;

@@ -1,0 +1,1 @@
+package dev.ringside.executor.linux; public final class Errno {}
