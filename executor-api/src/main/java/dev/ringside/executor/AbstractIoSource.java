@@ -1,0 +1,268 @@
+package dev.ringside.executor;
+
+import dev.ringside.executor.IoOperation.Kind;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The base of every reactor's {@link IoSource}: it checks arguments, takes the memory and descriptor
+ * holds, bounces heap memory through native memory, routes each operation to the loop thread of its
+ * executor and ties it to the calling task. A reactor implements two methods, both called only on that
+ * loop thread: {@link #start(IoOperation)} and {@link #cancel(IoOperation)}.
+ *
+ * <p>Threads: the public methods may be called from any thread. {@code closed} is volatile; the
+ * descriptor is held with {@link Fd}'s reference count, so {@link #close()} racing an operation either
+ * fails the operation's {@link Fd#retain()} (the caller sees {@link IllegalStateException}) or is
+ * deferred until the operation completes.
+ */
+public abstract class AbstractIoSource implements IoSource {
+
+    private final RawExecutor<?> executor;
+    /** The owned descriptor; null for a source with no kernel descriptor (the fake reactor's). */
+    private final Fd fd;
+    private final int label;
+    private volatile boolean closed;
+
+    /** A source of {@code executor} owning {@code fd}. */
+    protected AbstractIoSource(RawExecutor<?> executor, Fd fd) {
+        this.executor = Objects.requireNonNull(executor, "executor");
+        this.fd = Objects.requireNonNull(fd, "fd");
+        this.label = -1;
+    }
+
+    /**
+     * A source with no kernel descriptor, for reactors that simulate IO (the fake reactor);
+     * {@code label} stands for the descriptor number in operations and error messages.
+     */
+    protected AbstractIoSource(RawExecutor<?> executor, int label) {
+        this.executor = Objects.requireNonNull(executor, "executor");
+        this.fd = null;
+        this.label = label;
+    }
+
+    /**
+     * Hands a new operation to the reactor. Loop thread only; called once per operation. The reactor
+     * must eventually call {@link IoOperation#complete(long)}, also when it cannot submit (with
+     * {@code -errno}); it may not throw.
+     */
+    protected abstract void start(IoOperation operation);
+
+    /**
+     * Asks the reactor to cancel a started, not yet completed operation. Loop thread only; called at
+     * most once per operation. The operation still completes through {@link IoOperation#complete(long)}
+     * when the kernel hands it back, with whatever result the kernel gives.
+     */
+    protected abstract void cancel(IoOperation operation);
+
+    /** The descriptor this source owns; null for a source made with a label. */
+    protected final Fd fd() {
+        return fd;
+    }
+
+    /**
+     * Called once on the loop thread after {@link #close()}; operations in flight still complete
+     * normally. The default does nothing.
+     */
+    protected void closed() {
+    }
+
+    @Override
+    public final RawExecutor<?> executor() {
+        return executor;
+    }
+
+    @Override
+    public final boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            if (fd != null) {
+                fd.close();
+            }
+            executor.onLoop(this::closed);
+        }
+    }
+
+    @Override
+    public final CompletableFuture<Integer> read(long offset, BackingMemory mem, MemRegion... regions) {
+        return readWrite(Kind.READ, offset, mem, regions);
+    }
+
+    @Override
+    public final CompletableFuture<Integer> write(long offset, BackingMemory mem, MemRegion... regions) {
+        return readWrite(Kind.WRITE, offset, mem, regions);
+    }
+
+    @Override
+    public final CompletableFuture<Integer> read(long offset, byte[] buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        checkOffset("read", offset);
+        return bounced(Kind.READ, offset, IoBuffer.allocate(buffer.length, 8), buffer);
+    }
+
+    @Override
+    public final CompletableFuture<Integer> write(long offset, byte[] buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        checkOffset("write", offset);
+        return bounced(Kind.WRITE, offset, IoBuffer.copyOf(buffer), buffer);
+    }
+
+    @Override
+    public final CompletableFuture<Integer> read(long offset, ByteBuffer buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        checkOffset("read", offset);
+        if (buffer.isReadOnly()) {
+            throw new IllegalArgumentException("read: the ByteBuffer is read-only");
+        }
+        return bounced(Kind.READ, offset, IoBuffer.allocate(buffer.remaining(), 8), buffer);
+    }
+
+    @Override
+    public final CompletableFuture<Integer> write(long offset, ByteBuffer buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        checkOffset("write", offset);
+        IoBuffer bounce = IoBuffer.allocate(buffer.remaining(), 8);
+        MemorySegment.copy(MemorySegment.ofBuffer(buffer), 0, bounce.segment(), 0, buffer.remaining());
+        return bounced(Kind.WRITE, offset, bounce, buffer);
+    }
+
+    @Override
+    public final CompletableFuture<Void> waitReadable() {
+        return submit(Kind.POLL_READABLE, 0, 0, 0, null, null, null);
+    }
+
+    @Override
+    public final CompletableFuture<Void> waitWritable() {
+        return submit(Kind.POLL_WRITABLE, 0, 0, 0, null, null, null);
+    }
+
+    @Override
+    public final CompletableFuture<Void> fsync() {
+        return submit(Kind.FSYNC, 0, 0, 0, null, null, null);
+    }
+
+    @Override
+    public final CompletableFuture<Void> fdatasync() {
+        return submit(Kind.FDATASYNC, 0, 0, 0, null, null, null);
+    }
+
+    @Override
+    public final CompletableFuture<Void> punchHole(long offset, long length) {
+        return fallocate("punchHole", offset, length, IoOperation.FALLOCATE_PUNCH_HOLE);
+    }
+
+    @Override
+    public final CompletableFuture<Void> writeZeroes(long offset, long length) {
+        return fallocate("writeZeroes", offset, length, IoOperation.FALLOCATE_ZERO_RANGE);
+    }
+
+    @Override
+    public final CompletableFuture<Void> fallocate(long offset, long length) {
+        return fallocate("fallocate", offset, length, IoOperation.FALLOCATE_ALLOCATE);
+    }
+
+    private CompletableFuture<Void> fallocate(String call, long offset, long length, int mode) {
+        if (offset < 0 || length <= 0 || offset + length < 0) {
+            throw new IllegalArgumentException(call + "(" + offset + ", " + length
+                    + "): offset must be at least 0, length at least 1, and the end must not overflow");
+        }
+        return submit(Kind.FALLOCATE, offset, length, mode, null, null, null);
+    }
+
+    private CompletableFuture<Integer> readWrite(Kind kind, long offset, BackingMemory mem, MemRegion[] regions) {
+        String call = kind.call();
+        Objects.requireNonNull(mem, "mem");
+        Objects.requireNonNull(regions, "regions");
+        checkOffset(call, offset);
+        if (regions.length == 0) {
+            throw new IllegalArgumentException(call + ": at least one MemRegion is needed");
+        }
+        MemorySegment whole = mem.segment();
+        long size = whole.byteSize();
+        MemorySegment[] buffers = new MemorySegment[regions.length];
+        long total = 0;
+        for (int i = 0; i < regions.length; i++) {
+            MemRegion region = Objects.requireNonNull(regions[i], "regions[" + i + "]");
+            if (region.end() > size) {
+                throw new IllegalArgumentException(call + ": region " + i + " [" + region.offset() + ", "
+                        + region.end() + ") is outside the memory of " + size + " bytes");
+            }
+            buffers[i] = whole.asSlice(region.offset(), region.length());
+            total += region.length();
+        }
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(call + ": " + total + " bytes in one operation; at most "
+                    + Integer.MAX_VALUE);
+        }
+        return submit(kind, offset, total, 0, mem, buffers, null);
+    }
+
+    /** Submits a read or write through {@code bounce}, whose one reference passes to the operation. */
+    private CompletableFuture<Integer> bounced(Kind kind, long offset, IoBuffer bounce, Object target) {
+        try {
+            return submit(kind, offset, bounce.size(), 0, bounce, new MemorySegment[] {bounce.segment()}, target);
+        } finally {
+            bounce.release(); // the operation holds its own reference from now on
+        }
+    }
+
+    private static void checkOffset(String call, long offset) {
+        if (offset < CURRENT_POSITION) {
+            throw new IllegalArgumentException(call + ": offset " + offset
+                    + " is negative and not IoSource.CURRENT_POSITION (-1)");
+        }
+    }
+
+    private <T> CompletableFuture<T> submit(Kind kind, long offset, long length, int mode, BackingMemory mem,
+                                            MemorySegment[] buffers, Object bounceTarget) {
+        if (closed) {
+            throw new IllegalStateException(kind.call() + ": the IoSource is closed");
+        }
+        executor.checkAccepting(kind.call());
+        int number = label;
+        if (fd != null) {
+            try {
+                fd.retain();
+                number = fd.intValue();
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException(kind.call() + ": the IoSource is closed", e);
+            }
+        }
+        if (mem != null) {
+            try {
+                mem.retain();
+            } catch (RuntimeException e) {
+                releaseDescriptor();
+                throw e;
+            }
+        }
+        RawExecutor<?> caller = RawExecutor.currentLoop();
+        Task<?> owner = caller == null ? null : caller.currentTask();
+        IoOperation operation = new IoOperation(this, kind, number, offset, length, mode, mem, buffers,
+                bounceTarget, owner, caller == null ? executor : caller);
+        if (owner != null) {
+            owner.addChild(operation.future);
+        }
+        executor.startOperation(operation);
+        @SuppressWarnings("unchecked")
+        CompletableFuture<T> future = (CompletableFuture<T>) operation.future;
+        return future;
+    }
+
+    void releaseDescriptor() {
+        if (fd != null) {
+            fd.release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + (fd != null ? fd : "label " + label) + (closed ? ", closed" : "") + "]";
+    }
+}

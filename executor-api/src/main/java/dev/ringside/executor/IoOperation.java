@@ -1,0 +1,256 @@
+package dev.ringside.executor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One IO operation between its creation by an {@link AbstractIoSource} and its completion by the
+ * reactor: the unit a reactor submits, cancels and completes.
+ *
+ * <h2>Life cycle</h2>
+ * <ol>
+ *   <li><b>Created</b> on the caller's thread: arguments are checked, and the operation takes a hold
+ *       on its memory ({@link BackingMemory#retain()}) and on the source's descriptor.</li>
+ *   <li><b>Started</b> on the loop thread of the source's executor: the executor hands it to the
+ *       reactor with {@link AbstractIoSource#start(IoOperation)}, unless the future was cancelled or
+ *       the executor closed first, in which case it is finished without reaching the kernel.</li>
+ *   <li><b>Cancel requested</b> (optional): {@code cancel} on the future fails the future at once; on
+ *       the loop thread the reactor is asked once ({@link AbstractIoSource#cancel(IoOperation)}) to
+ *       cancel the operation in the kernel. The holds stay.</li>
+ *   <li><b>Completed</b> exactly once by the reactor, on the loop thread, with
+ *       {@link #complete(long)}: the holds are released (bounce memory first copied back), and the
+ *       future's completion is queued on the loop that delivers it, so no user code runs inside the
+ *       reactor.</li>
+ * </ol>
+ *
+ * <h2>Threads</h2>
+ * Everything but the constructor runs on the loop thread of the source's executor, which is the only
+ * writer of {@code state}, {@code token} and the in-flight links; the reactor may read and write
+ * {@link #token()} for its own bookkeeping. The future is thread-safe (it is a
+ * {@link CompletableFuture}).
+ */
+public final class IoOperation {
+
+    /** What an operation does; each maps to one kernel call. */
+    public enum Kind {
+        READ("read"), WRITE("write"), POLL_READABLE("poll(POLLIN)"), POLL_WRITABLE("poll(POLLOUT)"),
+        FSYNC("fsync"), FDATASYNC("fdatasync"), FALLOCATE("fallocate");
+
+        private final String call;
+
+        Kind(String call) {
+            this.call = call;
+        }
+
+        /** The name of the kernel call, as error messages print it. */
+        public String call() {
+            return call;
+        }
+    }
+
+    /** {@code fallocate} mode: allocate, growing the file. */
+    public static final int FALLOCATE_ALLOCATE = 0;
+    /** {@code fallocate} mode {@code FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE}. */
+    public static final int FALLOCATE_PUNCH_HOLE = 0x02 | 0x01;
+    /** {@code fallocate} mode {@code FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE}. */
+    public static final int FALLOCATE_ZERO_RANGE = 0x10 | 0x01;
+
+    static final int NEW = 0, STARTED = 1, CANCEL_REQUESTED = 2, DONE = 3;
+
+    final AbstractIoSource source;
+    private final Kind kind;
+    private final int fd;
+    private final long offset;
+    private final long length;
+    private final int fallocateMode;
+    private final BackingMemory memory;
+    private final MemorySegment[] buffers;
+    /** The caller's array or ByteBuffer a bounce buffer is copied to or from; null without bounce. */
+    private final Object bounceTarget;
+    final IoFuture<?> future;
+    /** The task whose code issued the operation; cancelling it cancels the operation. May be null. */
+    final Task<?> owner;
+    /** The executor on whose loop the future completes. */
+    final RawExecutor<?> completionExecutor;
+    private final LoopAction delivery = this::deliver;
+
+    // Loop-confined (source executor's loop thread).
+    int state = NEW;
+    private long token;
+    IoOperation prevInFlight, nextInFlight;
+    private Object outcome;
+
+    IoOperation(AbstractIoSource source, Kind kind, int fd, long offset, long length, int fallocateMode,
+                BackingMemory memory, MemorySegment[] buffers, Object bounceTarget,
+                Task<?> owner, RawExecutor<?> completionExecutor) {
+        this.source = source;
+        this.kind = kind;
+        this.fd = fd;
+        this.offset = offset;
+        this.length = length;
+        this.fallocateMode = fallocateMode;
+        this.memory = memory;
+        this.buffers = buffers;
+        this.bounceTarget = bounceTarget;
+        this.owner = owner;
+        this.completionExecutor = completionExecutor;
+        this.future = new IoFuture<>(this);
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** The descriptor number, valid until completion (the operation holds the descriptor). */
+    public int fd() {
+        return fd;
+    }
+
+    /** File offset, or {@link IoSource#CURRENT_POSITION}; for fallocate the range start. */
+    public long offset() {
+        return offset;
+    }
+
+    /** Total bytes of a read or write; the range length of a fallocate; 0 otherwise. */
+    public long length() {
+        return length;
+    }
+
+    /** For {@link Kind#FALLOCATE}: one of the {@code FALLOCATE_*} modes. */
+    public int fallocateMode() {
+        return fallocateMode;
+    }
+
+    /** Number of memory segments of a read or write (1 or more); 0 for other kinds. */
+    public int bufferCount() {
+        return buffers == null ? 0 : buffers.length;
+    }
+
+    /** Segment {@code i} of a read or write, native memory held until completion. */
+    public MemorySegment buffer(int i) {
+        return buffers[i];
+    }
+
+    /** The reactor's value for this operation (a slot and generation, a sequence number). */
+    public long token() {
+        return token;
+    }
+
+    /** Sets the reactor's value for this operation. Loop thread only. */
+    public void token(long token) {
+        this.token = token;
+    }
+
+    /** Whether the future was cancelled; the kernel may still be working. */
+    public boolean isCancelled() {
+        return future.isCancelled();
+    }
+
+    /**
+     * The reactor reports the operation's end: {@code result} is the kernel's result, a byte count or
+     * poll mask when non-negative, {@code -errno} when negative. Loop thread of the source's executor
+     * only; a second call is ignored with a log message. Releases the memory and descriptor holds
+     * before returning; the future completes later on its loop.
+     */
+    public void complete(long result) {
+        if (state == DONE) {
+            RawExecutor.LOG.log(System.Logger.Level.WARNING, "ignoring a second completion ({0}) of {1}", result, this);
+            return;
+        }
+        state = DONE;
+        source.executor().unlinkInFlight(this);
+        if (result < 0) {
+            outcome = new ErrnoException(kind.call() + "(fd " + fd + ")", (int) -result);
+        } else {
+            if (kind == Kind.READ && bounceTarget != null && result > 0 && !future.isCancelled()) {
+                copyBack((int) Math.min(result, length));
+            }
+            outcome = switch (kind) {
+                case READ, WRITE -> (int) Math.min(result, length);
+                default -> null;
+            };
+        }
+        releaseHolds();
+        completionExecutor.deliver(delivery);
+    }
+
+    /** Finishes an operation that never reached the kernel. Loop thread. */
+    void abandon(Throwable cause) {
+        state = DONE;
+        outcome = cause;
+        releaseHolds();
+        completionExecutor.deliver(delivery);
+    }
+
+    private void releaseHolds() {
+        if (memory != null) {
+            memory.release();
+        }
+        source.releaseDescriptor();
+    }
+
+    private void copyBack(int count) {
+        MemorySegment bounce = buffers[0];
+        switch (bounceTarget) {
+            case byte[] array -> MemorySegment.copy(bounce, ValueLayout.JAVA_BYTE, 0, array, 0, count);
+            case ByteBuffer target -> {
+                int position = target.position();
+                MemorySegment.copy(bounce, 0, MemorySegment.ofBuffer(target), 0, count);
+                target.position(position + count);
+            }
+            default -> throw new AssertionError(bounceTarget);
+        }
+    }
+
+    /** Runs on the completion executor's loop: completes the future in the owner's task context. */
+    private void deliver() {
+        if (kind == Kind.WRITE && bounceTarget instanceof ByteBuffer target && outcome instanceof Integer n
+                && !future.isCancelled()) {
+            target.position(target.position() + n);
+        }
+        Task<?> previous = completionExecutor.enterTask(owner);
+        try {
+            future.settle(outcome);
+        } finally {
+            completionExecutor.exitTask(previous);
+        }
+        if (owner != null) {
+            owner.removeChild(future);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "IoOperation[" + kind.call() + ", fd " + fd + ", offset " + offset + ", length " + length
+                + ", state " + state + "]";
+    }
+
+    /** The future of an operation: cancelling it asks the kernel to cancel the operation. */
+    static final class IoFuture<T> extends CompletableFuture<T> {
+        private final IoOperation operation;
+
+        IoFuture(IoOperation operation) {
+            this.operation = operation;
+        }
+
+        @Override
+        public boolean cancel(boolean mayInterruptIfRunning) {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                operation.source.executor().requestCancel(operation);
+            }
+            return cancelled;
+        }
+
+        @SuppressWarnings("unchecked")
+        void settle(Object outcome) {
+            if (outcome instanceof Throwable failure) {
+                completeExceptionally(failure);
+            } else {
+                complete((T) outcome);
+            }
+        }
+    }
+}
