@@ -354,7 +354,7 @@ public final class Fd implements AutoCloseable {
             }
             int witness = (int) STATE.compareAndExchange(this, current, current - HOLD);
             if (witness == current) {
-                if (current - HOLD == CLOSED) {
+                if (((current - HOLD) >>> 1) == 0) {
                     closeNumber();
                 }
                 return;

@@ -841,6 +841,11 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
                 unlinkLive(task);
             }
         }
+        // Operations no task owns fail with CancellationException too; the reactor drain below
+        // cancels them in the kernel, and their memory stays held until the kernel hands it back.
+        for (IoOperation op = inFlight; op != null; op = op.nextInFlight) {
+            op.future.cancel(false);
+        }
         CompletableFuture<Void> drained;
         try {
             drained = reactor.onExecutorDrop().toCompletableFuture();

@@ -275,6 +275,7 @@ public final class FakeReactor implements Reactor {
 
     private void start(FakeSource source, IoOperation op) {
         Pending pending = new Pending(op, source, ++sequence, clock.get());
+        source.holds++;
         Integer errno = scriptedFault(pending.sequence, op.kind());
         if (errno != null) {
             finish(pending, -errno);
@@ -327,6 +328,8 @@ public final class FakeReactor implements Reactor {
                     pending.cancelRequested || pending.op.isCancelled()));
         }
         pending.op.complete(pending.result);
+        pending.source.holds--;
+        pending.source.closeIfUnheld();
     }
 
     private void checkDrained() {
@@ -538,6 +541,9 @@ public final class FakeReactor implements Reactor {
         final String label;
         /** The current file position (loop-confined). */
         long position;
+        /** Operations started and not yet delivered, and whether close() was called (loop-confined). */
+        int holds;
+        boolean closeRequested;
 
         FakeSource(RawExecutor<?> executor, FakeFile file, PipeBuffer pipe, boolean readEnd, String kind) {
             this(executor, file, pipe, readEnd, kind, nextLabel());
@@ -567,7 +573,16 @@ public final class FakeReactor implements Reactor {
 
         @Override
         protected void closed() {
-            if (pipe != null) {
+            closeRequested = true;
+            closeIfUnheld();
+        }
+
+        /**
+         * An operation in flight holds the pipe end as the kernel holds the file: the end closes once
+         * the source is closed and no operation holds it any more.
+         */
+        void closeIfUnheld() {
+            if (pipe != null && closeRequested && holds == 0) {
                 if (readEnd) {
                     pipe.readerClosed = true;
                 } else {

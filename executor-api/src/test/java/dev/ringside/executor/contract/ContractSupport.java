@@ -1,0 +1,74 @@
+package dev.ringside.executor.contract;
+
+import dev.ringside.executor.RawExecutor;
+import dev.ringside.executor.Reactor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+/** Shared set-up of the contract classes: one executor per test, closed after it. */
+abstract class ContractSupport<R extends Reactor> {
+
+    protected RawExecutor<R> executor;
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    /** The reactor under test. */
+    protected abstract ReactorFixture<R> fixture();
+
+    @BeforeEach
+    void createExecutor() throws Exception {
+        executor = fixture().newExecutor();
+    }
+
+    @AfterEach
+    void closeExecutor() throws Exception {
+        executor.close();
+        for (AutoCloseable closeable : cleanup.reversed()) {
+            closeable.close();
+        }
+    }
+
+    /** Closes {@code closeable} after the test. */
+    protected <T extends AutoCloseable> T closeLater(T closeable) {
+        cleanup.add(closeable);
+        return closeable;
+    }
+
+    protected ReactorFixture.PipeEnds pipe() throws Exception {
+        return closeLater(fixture().newPipe(executor));
+    }
+
+    protected ReactorFixture.FileUnderTest file(byte[] contents) throws Exception {
+        return closeLater(fixture().newFile(executor, contents));
+    }
+
+    /**
+     * Drives the loop until {@code condition} holds, sleeping in short steps on the reactor's clock (so
+     * that the reactor keeps reaping). Fails after 2000 steps.
+     */
+    protected void loopUntil(BooleanSupplier condition) {
+        for (int i = 0; i < 2000 && !condition.getAsBoolean(); i++) {
+            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        }
+        if (!condition.getAsBoolean()) {
+            throw new AssertionError("condition not reached while driving the loop");
+        }
+    }
+
+    /** Runs {@code body} as a task and drives the loop until it completes. */
+    protected <T> T inTask(java.util.concurrent.Callable<? extends java.util.concurrent.CompletionStage<T>> body) {
+        return executor.runUntil(executor.spawn(body));
+    }
+
+    protected static byte[] bytes(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    protected static <T> CompletableFuture<T> never() {
+        return new CompletableFuture<>();
+    }
+}

@@ -1,0 +1,354 @@
+package dev.ringside.executor.contract;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringside.executor.ExecutorClosedException;
+import dev.ringside.executor.IoBuffer;
+import dev.ringside.executor.MemRegion;
+import dev.ringside.executor.Reactor;
+import dev.ringside.executor.Task;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract of {@link dev.ringside.executor.RawExecutor} on a reactor: tasks, the loop thread,
+ * wake-ups from other threads, fairness, timers, cancellation and closing. A reactor's test extends
+ * this class and provides a {@link ReactorFixture}; every test here must pass unchanged.
+ */
+public abstract class ExecutorContract<R extends Reactor> extends ContractSupport<R> {
+
+    @Test
+    void spawnRunsTheBodyOnTheLoopThreadAndCompletesWithItsStage() {
+        Thread test = Thread.currentThread();
+        Task<String> task = executor.spawn(() -> {
+            assertTrue(executor.isLoopThread());
+            assertSame(test, Thread.currentThread());
+            return CompletableFuture.completedFuture("done");
+        });
+        assertFalse(task.isDone(), "spawn must not run the body inline");
+        assertEquals("done", executor.runUntil(task));
+    }
+
+    @Test
+    void aTaskCompletesWithTheResultOfAStageThatCompletesLater() {
+        Task<Integer> task = executor.spawn(() -> executor.sleep(Duration.ofMillis(1)).thenApply(v -> 7));
+        assertEquals(7, executor.runUntil(task));
+    }
+
+    @Test
+    void aThrowingBodyFailsItsTaskAndRunUntilThrowsLikeJoin() {
+        Task<Object> task = executor.spawn(() -> {
+            throw new IllegalStateException("boom");
+        });
+        CompletionException thrown = assertThrows(CompletionException.class, () -> executor.runUntil(task));
+        assertInstanceOf(IllegalStateException.class, thrown.getCause());
+        assertEquals("boom", thrown.getCause().getMessage());
+    }
+
+    @Test
+    void executeNeverRunsInline() {
+        List<String> order = new ArrayList<>();
+        inTask(() -> {
+            executor.execute(() -> order.add("runnable"));
+            order.add("task");
+            return executor.sleep(Duration.ZERO);
+        });
+        assertEquals(List.of("task", "runnable"), order);
+    }
+
+    @Test
+    void workFromOtherThreadsWakesAParkedLoopAndRunsOnceEachOnTheLoopThread() throws Exception {
+        int producers = 4, perProducer = 2_500;
+        AtomicInteger ran = new AtomicInteger();
+        AtomicInteger offLoop = new AtomicInteger();
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new ArrayList<>();
+        for (int p = 0; p < producers; p++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                for (int i = 0; i < perProducer; i++) {
+                    executor.execute(() -> {
+                        if (!executor.isLoopThread()) {
+                            offLoop.incrementAndGet();
+                        }
+                        if (ran.incrementAndGet() == producers * perProducer) {
+                            all.complete(null);
+                        }
+                    });
+                }
+            }));
+        }
+        start.countDown();
+        executor.runUntil(all);
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertEquals(producers * perProducer, ran.get());
+        assertEquals(0, offLoop.get());
+    }
+
+    @Test
+    void aLoopBlockedWithNothingToDoIsWokenByAnotherThread() {
+        CompletableFuture<Integer> answer = new CompletableFuture<>();
+        Thread.ofPlatform().start(() -> {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                return;
+            }
+            executor.execute(() -> answer.complete(42));
+        });
+        assertEquals(42, executor.runUntil(answer));
+    }
+
+    @Test
+    void onlyOneThreadRunsTheLoop() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        Thread loop = Thread.ofPlatform().start(() -> executor.runUntil(executor.spawn(() -> {
+            running.countDown();
+            return release;
+        })));
+        assertTrue(running.await(10, TimeUnit.SECONDS));
+        assertThrows(IllegalStateException.class, () -> executor.runUntil(never()));
+        assertThrows(IllegalStateException.class, () -> executor.run());
+        executor.execute(() -> release.complete(null));
+        loop.join();
+        AtomicReference<Throwable> nested = new AtomicReference<>();
+        inTask(() -> {
+            try {
+                executor.runUntil(never());
+            } catch (IllegalStateException expected) {
+                nested.set(expected);
+            }
+            return CompletableFuture.completedFuture(null);
+        });
+        assertInstanceOf(IllegalStateException.class, nested.get(), "a task cannot drive its own loop");
+    }
+
+    @Test
+    void aTaskThatKeepsReschedulingItselfDoesNotStarveIo() throws Exception {
+        var pipe = pipe();
+        IoBuffer buffer = closeLater(IoBuffer.allocate(16));
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger spins = new AtomicInteger();
+        Runnable spinner = new Runnable() {
+            @Override
+            public void run() {
+                spins.incrementAndGet();
+                if (!stop.get()) {
+                    executor.execute(this);
+                }
+            }
+        };
+        int count = inTask(() -> {
+            executor.execute(spinner);
+            return pipe.writeEnd().write(-1, bytes("x"))
+                    .thenCompose(n -> pipe.readEnd().read(-1, buffer, new MemRegion(0, 16)))
+                    .whenComplete((n, e) -> stop.set(true));
+        });
+        assertEquals(1, count);
+        assertTrue(spins.get() > 0);
+    }
+
+    @Test
+    void timersFireInDeadlineOrderAndNeverEarly() {
+        List<Integer> fired = Collections.synchronizedList(new ArrayList<>());
+        long start = executor.reactor().nanoTime();
+        AtomicReference<Long> firstAt = new AtomicReference<>();
+        executor.schedule(() -> fired.add(3), 30, TimeUnit.MILLISECONDS);
+        executor.schedule(() -> {
+            firstAt.set(executor.reactor().nanoTime());
+            fired.add(1);
+        }, 10, TimeUnit.MILLISECONDS);
+        executor.schedule(() -> fired.add(2), 20, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> last = executor.schedule(() -> fired.add(4), 30, TimeUnit.MILLISECONDS);
+        loopUntil(last::isDone);
+        assertEquals(List.of(1, 2, 3, 4), fired);
+        assertTrue(firstAt.get() - start >= TimeUnit.MILLISECONDS.toNanos(10), "a timer fired early");
+    }
+
+    @Test
+    void sleepCompletesOnTheLoopThreadAfterItsDuration() {
+        long start = executor.reactor().nanoTime();
+        AtomicBoolean onLoop = new AtomicBoolean();
+        executor.runUntil(executor.sleep(Duration.ofMillis(15)).thenRun(() -> onLoop.set(executor.isLoopThread())));
+        assertTrue(executor.reactor().nanoTime() - start >= Duration.ofMillis(15).toNanos());
+        assertTrue(onLoop.get());
+    }
+
+    @Test
+    void periodicTimersRepeatUntilCancelled() {
+        AtomicInteger rate = new AtomicInteger();
+        AtomicInteger delay = new AtomicInteger();
+        ScheduledFuture<?> fixedRate = executor.scheduleAtFixedRate(rate::incrementAndGet, 1, 2, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> fixedDelay = executor.scheduleWithFixedDelay(delay::incrementAndGet, 1, 2, TimeUnit.MILLISECONDS);
+        loopUntil(() -> rate.get() >= 5 && delay.get() >= 5);
+        assertTrue(fixedRate.cancel(false));
+        assertTrue(fixedDelay.cancel(false));
+        int rateAtCancel = rate.get(), delayAtCancel = delay.get();
+        executor.runUntil(executor.sleep(Duration.ofMillis(20)));
+        assertEquals(rateAtCancel, rate.get());
+        assertEquals(delayAtCancel, delay.get());
+        assertTrue(fixedRate.isCancelled());
+    }
+
+    @Test
+    void aCancelledTimerNeverRuns() {
+        AtomicBoolean ran = new AtomicBoolean();
+        ScheduledFuture<?> timer = executor.schedule(() -> ran.set(true), 5, TimeUnit.MILLISECONDS);
+        assertTrue(timer.cancel(false));
+        executor.runUntil(executor.sleep(Duration.ofMillis(20)));
+        assertFalse(ran.get());
+        assertThrows(CancellationException.class, timer::get);
+    }
+
+    @Test
+    void cancellingATaskCancelsItsIoSleepsAndChildTasks() throws Exception {
+        var pipe = pipe();
+        IoBuffer buffer = closeLater(IoBuffer.allocate(64));
+        AtomicReference<CompletableFuture<Integer>> read = new AtomicReference<>();
+        AtomicReference<CompletableFuture<Void>> sleep = new AtomicReference<>();
+        AtomicReference<Task<Void>> child = new AtomicReference<>();
+        Task<Integer> task = executor.spawn(() -> {
+            sleep.set(executor.sleep(Duration.ofDays(1)));
+            child.set(executor.spawn(() -> never()));
+            read.set(pipe.readEnd().read(-1, buffer, new MemRegion(0, 64)));
+            return read.get();
+        });
+        loopUntil(() -> read.get() != null && buffer.refCount() == 2);
+        assertTrue(task.cancel(true));
+        assertTrue(task.isCancelled());
+        executor.runUntil(executor.sleep(Duration.ofMillis(1)));
+        assertTrue(read.get().isCancelled(), "the task's read is cancelled");
+        assertTrue(sleep.get().isCancelled(), "the task's sleep is cancelled");
+        assertTrue(child.get().isCancelled(), "the task's child task is cancelled");
+        loopUntil(() -> buffer.refCount() == 1);
+    }
+
+    @Test
+    void spawnBlockingRunsOffTheLoopAndCompletesOnIt() {
+        Thread loop = Thread.currentThread();
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        AtomicBoolean completedOnLoop = new AtomicBoolean();
+        Task<String> task = executor.spawnBlocking(() -> {
+            ranOn.set(Thread.currentThread());
+            return "blocking";
+        });
+        executor.runUntil(task.thenRun(() -> completedOnLoop.set(executor.isLoopThread())));
+        assertEquals("blocking", task.join());
+        assertNotSame(loop, ranOn.get());
+        assertTrue(completedOnLoop.get());
+    }
+
+    @Test
+    void closeFromAnotherThreadWhileTheLoopRunsDrainsEverything() throws Exception {
+        var pipes = new ArrayList<ReactorFixture.PipeEnds>();
+        var buffers = new ArrayList<IoBuffer>();
+        var reads = new ArrayList<CompletableFuture<Integer>>();
+        for (int i = 0; i < 8; i++) {
+            pipes.add(pipe());
+            buffers.add(IoBuffer.allocate(32));
+        }
+        CountDownLatch started = new CountDownLatch(1);
+        Task<Void> waiting = executor.spawn(() -> {
+            for (int i = 0; i < pipes.size(); i++) {
+                reads.add(pipes.get(i).readEnd().read(-1, buffers.get(i), new MemRegion(0, 32)));
+            }
+            started.countDown();
+            return never();
+        });
+        AtomicReference<Throwable> loopFailure = new AtomicReference<>();
+        Thread loop = Thread.ofPlatform().start(() -> {
+            try {
+                executor.run();
+            } catch (Throwable t) {
+                loopFailure.set(t);
+            }
+        });
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        executor.close();
+        loop.join(10_000);
+        assertFalse(loop.isAlive(), "run() returns once the executor is closed");
+        assertEquals(null, loopFailure.get());
+        assertTrue(executor.isTerminated());
+        assertTrue(waiting.isCancelled());
+        for (int i = 0; i < reads.size(); i++) {
+            assertTrue(reads.get(i).isCancelled());
+            assertEquals(1, buffers.get(i).refCount(), "the kernel handed buffer " + i + " back");
+            buffers.get(i).close();
+            assertTrue(buffers.get(i).isFreed());
+        }
+        assertThrows(ExecutorClosedException.class, () -> executor.spawn(() -> never()));
+        assertThrows(ExecutorClosedException.class, () -> executor.execute(() -> { }));
+        executor.close(); // idempotent
+    }
+
+    @Test
+    void closeWithNoLoopRunningDrainsOnTheClosingThread() throws Exception {
+        var pipe = pipe();
+        IoBuffer buffer = IoBuffer.allocate(8);
+        CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 8));
+        executor.runUntil(executor.sleep(Duration.ofMillis(1)));
+        assertEquals(2, buffer.refCount());
+        List<Runnable> notRun = new ArrayList<>();
+        Runnable queued = () -> { };
+        Thread.ofPlatform().start(() -> executor.execute(queued)).join();
+        notRun.addAll(executor.shutdownNow());
+        assertTrue(executor.isTerminated());
+        assertTrue(executor.awaitTermination(0, TimeUnit.SECONDS));
+        assertTrue(read.isCancelled() || read.isCompletedExceptionally());
+        assertEquals(1, buffer.refCount());
+        assertEquals(List.of(queued), notRun, "shutdownNow returns the runnables that never ran");
+        buffer.close();
+    }
+
+    @Test
+    void shutdownLetsTasksFinishThenTerminates() throws Exception {
+        AtomicInteger steps = new AtomicInteger();
+        Task<Integer> task = executor.spawn(() -> executor.sleep(Duration.ofMillis(5))
+                .thenCompose(v -> {
+                    steps.incrementAndGet();
+                    return executor.sleep(Duration.ofMillis(5)); // a task still issues work after shutdown
+                })
+                .thenApply(v -> steps.incrementAndGet()));
+        executor.shutdown();
+        assertTrue(executor.isShutdown());
+        Thread other = Thread.ofPlatform().start(() ->
+                assertThrows(ExecutorClosedException.class, () -> executor.execute(() -> { })));
+        other.join();
+        executor.run();
+        assertEquals(2, task.join());
+        assertTrue(executor.isTerminated());
+    }
+
+    @Test
+    void runUntilReportsCancellationLikeJoin() {
+        Task<Object> task = executor.spawn(() -> never());
+        executor.execute(() -> task.cancel(false));
+        assertThrows(CancellationException.class, () -> executor.runUntil(task));
+    }
+}

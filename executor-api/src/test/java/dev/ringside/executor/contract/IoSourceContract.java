@@ -1,0 +1,323 @@
+package dev.ringside.executor.contract;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringside.executor.ErrnoException;
+import dev.ringside.executor.ExecutorClosedException;
+import dev.ringside.executor.IoBuffer;
+import dev.ringside.executor.IoSource;
+import dev.ringside.executor.MemRegion;
+import dev.ringside.executor.Reactor;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract of {@link IoSource} on a reactor: reads and writes at an offset and at the current
+ * position, scatter/gather, heap memory, pipes, readiness, concurrency, cancellation, the memory
+ * hold, errors. A reactor's test extends this class and provides a {@link ReactorFixture}; every test
+ * here must pass unchanged.
+ */
+public abstract class IoSourceContract<R extends Reactor> extends ContractSupport<R> {
+
+    @Test
+    void writeAndReadAtAnOffset() throws Exception {
+        var file = file(new byte[0]);
+        assertEquals(5, executor.runUntil(file.source().write(10, bytes("hello"))));
+        byte[] expected = new byte[15];
+        System.arraycopy(bytes("hello"), 0, expected, 10, 5);
+        assertArrayEquals(expected, file.contents());
+        byte[] into = new byte[5];
+        assertEquals(5, executor.runUntil(file.source().read(10, into)));
+        assertArrayEquals(bytes("hello"), into);
+    }
+
+    @Test
+    void readsAndWritesAtTheCurrentPositionAdvanceIt() throws Exception {
+        var file = file(new byte[0]);
+        IoSource source = file.source();
+        executor.runUntil(source.write(IoSource.CURRENT_POSITION, bytes("abc")));
+        executor.runUntil(source.write(IoSource.CURRENT_POSITION, bytes("def")));
+        assertArrayEquals(bytes("abcdef"), file.contents());
+        var reader = file(bytes("0123456789"));
+        byte[] first = new byte[4], second = new byte[4];
+        executor.runUntil(reader.source().read(IoSource.CURRENT_POSITION, first));
+        executor.runUntil(reader.source().read(IoSource.CURRENT_POSITION, second));
+        assertArrayEquals(bytes("0123"), first);
+        assertArrayEquals(bytes("4567"), second);
+    }
+
+    @Test
+    void aReadAtEndOfFileCompletesWithZeroAndAShortReadWithWhatIsThere() throws Exception {
+        var file = file(bytes("abc"));
+        assertEquals(0, executor.runUntil(file.source().read(3, new byte[8])));
+        byte[] into = new byte[8];
+        assertEquals(2, executor.runUntil(file.source().read(1, into)));
+        assertArrayEquals(bytes("bc"), Arrays.copyOf(into, 2));
+    }
+
+    @Test
+    void gatherWriteAndScatterRead() throws Exception {
+        var file = file(new byte[0]);
+        try (IoBuffer out = IoBuffer.copyOf(bytes("..AA...BBB.C")); IoBuffer in = IoBuffer.allocate(16)) {
+            int written = executor.runUntil(file.source().write(0, out,
+                    new MemRegion(2, 2), new MemRegion(7, 3), new MemRegion(11, 1)));
+            assertEquals(6, written);
+            assertArrayEquals(bytes("AABBBC"), file.contents());
+            int read = executor.runUntil(file.source().read(0, in, new MemRegion(10, 2), new MemRegion(0, 4)));
+            assertEquals(6, read);
+            assertArrayEquals(bytes("BBBC"), in.toByteArray(0, 4));
+            assertArrayEquals(bytes("AA"), in.toByteArray(10, 2));
+        }
+    }
+
+    @Test
+    void byteBuffersHeapAndDirectAdvanceTheirPositions() throws Exception {
+        var file = file(new byte[0]);
+        ByteBuffer heap = ByteBuffer.wrap(bytes("xxheapyy")).position(2).limit(6);
+        assertEquals(4, executor.runUntil(file.source().write(0, heap)));
+        assertEquals(6, heap.position());
+        ByteBuffer direct = ByteBuffer.allocateDirect(4).put(bytes("dir!")).flip();
+        assertEquals(4, executor.runUntil(file.source().write(4, direct)));
+        assertEquals(4, direct.position());
+        assertArrayEquals(bytes("heapdir!"), file.contents());
+        ByteBuffer into = ByteBuffer.allocate(10).position(1);
+        assertEquals(8, executor.runUntil(file.source().read(0, into)));
+        assertEquals(9, into.position());
+        assertArrayEquals(bytes("heapdir!"), Arrays.copyOfRange(into.array(), 1, 9));
+    }
+
+    @Test
+    void pipeBytesArriveInOrderAndAReadReturnsWhatIsAvailable() throws Exception {
+        var pipe = pipe();
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("first")));
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("second")));
+        byte[] into = new byte[100];
+        int n = executor.runUntil(pipe.readEnd().read(-1, into));
+        assertEquals("firstsecond", new String(into, 0, n, java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
+    @Test
+    void aPipeReadWaitsForAWriteAndEndOfFileIsZero() throws Exception {
+        var pipe = pipe();
+        byte[] into = new byte[4];
+        CompletableFuture<Integer> read = pipe.readEnd().read(-1, into);
+        executor.runUntil(executor.sleep(Duration.ofMillis(5)));
+        assertFalse(read.isDone(), "a read of an empty pipe waits");
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("ping")));
+        assertEquals(4, executor.runUntil(read));
+        assertArrayEquals(bytes("ping"), into);
+        pipe.writeEnd().close();
+        assertEquals(0, executor.runUntil(pipe.readEnd().read(-1, new byte[4])));
+    }
+
+    @Test
+    void waitReadableAndWaitWritable() throws Exception {
+        var pipe = pipe();
+        executor.runUntil(pipe.writeEnd().waitWritable());
+        CompletableFuture<Void> readable = pipe.readEnd().waitReadable();
+        executor.runUntil(executor.sleep(Duration.ofMillis(5)));
+        assertFalse(readable.isDone());
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("!")));
+        executor.runUntil(readable);
+        assertTrue(readable.isDone() && !readable.isCompletedExceptionally());
+    }
+
+    @Test
+    void concurrentOperationsAllCompleteWithTheirOwnData() throws Exception {
+        byte[] contents = new byte[64 * 128];
+        for (int i = 0; i < contents.length; i++) {
+            contents[i] = (byte) (i / 128);
+        }
+        var file = file(contents);
+        List<CompletableFuture<Integer>> reads = new ArrayList<>();
+        List<byte[]> targets = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            byte[] into = new byte[128];
+            targets.add(into);
+            reads.add(file.source().read(i * 128L, into));
+        }
+        List<ReactorFixture.PipeEnds> pipes = new ArrayList<>();
+        List<CompletableFuture<Integer>> pipeReads = new ArrayList<>();
+        List<byte[]> pipeTargets = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            var pipe = pipe();
+            pipes.add(pipe);
+            byte[] into = new byte[1];
+            pipeTargets.add(into);
+            pipeReads.add(pipe.readEnd().read(-1, into));
+        }
+        for (int i = 0; i < 16; i++) {
+            pipes.get(i).writeEnd().write(-1, new byte[] {(byte) i});
+        }
+        executor.runUntil(CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)));
+        executor.runUntil(CompletableFuture.allOf(pipeReads.toArray(CompletableFuture[]::new)));
+        for (int i = 0; i < 64; i++) {
+            assertEquals(128, reads.get(i).join());
+            byte[] expected = new byte[128];
+            Arrays.fill(expected, (byte) i);
+            assertArrayEquals(expected, targets.get(i));
+        }
+        for (int i = 0; i < 16; i++) {
+            assertEquals(1, pipeReads.get(i).join());
+            assertEquals((byte) i, pipeTargets.get(i)[0]);
+        }
+    }
+
+    @Test
+    void cancelBeforeCompletionFailsAtOnceButTheMemoryStaysHeldUntilTheKernelReturnsIt() throws Exception {
+        var pipe = pipe();
+        IoBuffer buffer = closeLater(IoBuffer.allocate(32));
+        CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 32));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertEquals(2, buffer.refCount(), "the operation holds the buffer");
+        assertTrue(read.cancel(true));
+        assertTrue(read.isCancelled());
+        assertThrows(CancellationException.class, read::join);
+        loopUntil(() -> buffer.refCount() == 1);
+        // The pipe still works, and the cancelled read took nothing from it.
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("after")));
+        byte[] into = new byte[8];
+        assertEquals(5, executor.runUntil(pipe.readEnd().read(-1, into)));
+        assertArrayEquals(bytes("after"), Arrays.copyOf(into, 5));
+    }
+
+    @Test
+    void cancelAfterCompletionChangesNothing() throws Exception {
+        var file = file(bytes("data"));
+        byte[] into = new byte[4];
+        CompletableFuture<Integer> read = file.source().read(0, into);
+        assertEquals(4, executor.runUntil(read));
+        assertFalse(read.cancel(true));
+        assertEquals(4, read.join());
+        assertArrayEquals(bytes("data"), into);
+    }
+
+    @Test
+    void aPendingReadHoldsItsBufferAfterTheOwnerReleasesIt() throws Exception {
+        var pipe = pipe();
+        IoBuffer buffer = IoBuffer.allocate(16);
+        CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 16));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertEquals(2, buffer.refCount());
+        buffer.close(); // the owner lets go; the kernel still may write
+        assertEquals(1, buffer.refCount());
+        assertFalse(buffer.isFreed());
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("late")));
+        assertEquals(4, executor.runUntil(read));
+        assertTrue(buffer.isFreed(), "the completion released the last reference");
+        assertThrows(IllegalStateException.class, buffer::segment);
+    }
+
+    @Test
+    void aWriteBlockedOnAFullPipeHoldsItsBufferEvenWhenCancelled() throws Exception {
+        var pipe = pipe();
+        fixture().fill(pipe);
+        IoBuffer buffer = closeLater(IoBuffer.copyOf(bytes("z")));
+        CompletableFuture<Integer> write = pipe.writeEnd().write(-1, buffer, new MemRegion(0, 1));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(write.isDone(), "the write waits for room");
+        assertEquals(2, buffer.refCount());
+        assertTrue(write.cancel(false));
+        loopUntil(() -> buffer.refCount() == 1);
+    }
+
+    @Test
+    void anIoFutureCompletesOnTheLoopThreadWhenIssuedFromAnotherThread() throws Exception {
+        var file = file(bytes("threads"));
+        AtomicBoolean onLoop = new AtomicBoolean();
+        CompletableFuture<Integer> read = new CompletableFuture<>();
+        Thread.ofPlatform().start(() -> file.source().read(0, new byte[7])
+                .whenComplete((n, e) -> onLoop.set(executor.isLoopThread()))
+                .whenComplete((n, e) -> read.complete(n))).join();
+        assertEquals(7, executor.runUntil(read));
+        assertTrue(onLoop.get());
+    }
+
+    @Test
+    void argumentsThatCanNeverWorkThrowBeforeAnythingIsSubmitted() throws Exception {
+        var file = file(bytes("0123456789"));
+        IoSource source = file.source();
+        IoBuffer buffer = closeLater(IoBuffer.allocate(8));
+        assertThrows(IllegalArgumentException.class, () -> source.read(-2, new byte[1]));
+        assertThrows(IllegalArgumentException.class, () -> source.read(0, buffer, new MemRegion(4, 5)));
+        assertThrows(IllegalArgumentException.class, () -> source.write(0, buffer));
+        assertThrows(IllegalArgumentException.class, () -> new MemRegion(-1, 2));
+        assertThrows(IllegalArgumentException.class, () -> new MemRegion(0, -2));
+        assertThrows(IllegalArgumentException.class, () -> source.punchHole(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> source.writeZeroes(-1, 4));
+        assertThrows(IllegalArgumentException.class, () -> source.fallocate(Long.MAX_VALUE, 2));
+        assertEquals(1, buffer.refCount(), "a refused call takes no hold");
+        IoBuffer freed = IoBuffer.allocate(4);
+        freed.close();
+        assertThrows(IllegalStateException.class, () -> source.read(0, freed, new MemRegion(0, 4)));
+        source.close();
+        assertTrue(source.isClosed());
+        assertThrows(IllegalStateException.class, () -> source.read(0, new byte[1]));
+        assertThrows(IllegalStateException.class, source::fsync);
+    }
+
+    @Test
+    void kernelErrorsNameTheCallTheErrnoAndItsSymbol() throws Exception {
+        var pipe = pipe();
+        CompletionException wrongEnd = assertThrows(CompletionException.class,
+                () -> executor.runUntil(pipe.writeEnd().read(-1, new byte[4])));
+        ErrnoException badFd = assertInstanceOf(ErrnoException.class, wrongEnd.getCause());
+        assertEquals("EBADF", badFd.symbol());
+        assertEquals(9, badFd.errno());
+        assertTrue(badFd.getMessage().contains("read") && badFd.getMessage().contains("EBADF"), badFd.getMessage());
+        CompletionException seek = assertThrows(CompletionException.class,
+                () -> executor.runUntil(pipe.readEnd().read(5, new byte[4])));
+        assertEquals("ESPIPE", assertInstanceOf(ErrnoException.class, seek.getCause()).symbol());
+    }
+
+    @Test
+    void fsyncFdatasyncAndFallocateModes() throws Exception {
+        byte[] ones = new byte[8192];
+        Arrays.fill(ones, (byte) 1);
+        var file = file(ones);
+        executor.runUntil(file.source().fsync());
+        executor.runUntil(file.source().fdatasync());
+        executor.runUntil(file.source().punchHole(0, 4096));
+        executor.runUntil(file.source().writeZeroes(4096, 10));
+        byte[] after = file.contents();
+        assertEquals(8192, after.length, "punchHole and writeZeroes keep the size");
+        for (int i = 0; i < 4106; i++) {
+            assertEquals(0, after[i], "byte " + i);
+        }
+        assertEquals(1, after[4106]);
+        executor.runUntil(file.source().fallocate(8192, 100));
+        assertEquals(8292, file.contents().length, "fallocate grows the file");
+    }
+
+    @Test
+    void aClosedExecutorRefusesIo() throws Exception {
+        var file = file(bytes("x"));
+        executor.close();
+        assertThrows(ExecutorClosedException.class, () -> file.source().read(0, new byte[1]));
+    }
+
+    @Test
+    void closingASourceLetsOperationsInFlightFinish() throws Exception {
+        var pipe = pipe();
+        byte[] into = new byte[3];
+        CompletableFuture<Integer> read = pipe.readEnd().read(-1, into);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        pipe.readEnd().close();
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("end")));
+        assertEquals(3, executor.runUntil(read));
+        assertArrayEquals(bytes("end"), into);
+    }
+}
