@@ -70,7 +70,7 @@ public class Task<T> extends CompletableFuture<T> {
                 settle(done);
             } else {
                 stage = result;
-                result.whenComplete(this::settle);
+                result.whenComplete(this::settleOnLoop);
             }
         } catch (Throwable failure) {
             completeExceptionally(failure);
@@ -85,6 +85,15 @@ public class Task<T> extends CompletableFuture<T> {
             case FAILED -> completeExceptionally(done.exceptionNow());
             case CANCELLED -> cancel(false);
             case RUNNING -> throw new AssertionError();
+        }
+    }
+
+    /** A task completes on its loop thread even when another thread completes its stage. */
+    private void settleOnLoop(T value, Throwable failure) {
+        if (executor.inLoop()) {
+            settle(value, failure);
+        } else {
+            executor.onLoop(() -> settle(value, failure));
         }
     }
 

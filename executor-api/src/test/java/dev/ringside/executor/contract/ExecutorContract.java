@@ -54,6 +54,20 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
     }
 
     @Test
+    void aTaskCompletesOnTheLoopThreadWhenAnotherThreadCompletesItsStage() {
+        CompletableFuture<String> external = new CompletableFuture<>();
+        AtomicBoolean dependentOnLoop = new AtomicBoolean();
+        Task<String> task = executor.spawn(() -> external);
+        CompletableFuture<String> dependent = task.thenApply(value -> {
+            dependentOnLoop.set(executor.isLoopThread());
+            return value;
+        });
+        Thread.ofPlatform().start(() -> external.complete("from elsewhere"));
+        assertEquals("from elsewhere", executor.runUntil(dependent));
+        assertTrue(dependentOnLoop.get(), "the task's dependents run on the loop thread");
+    }
+
+    @Test
     void aThrowingBodyFailsItsTaskAndRunUntilThrowsLikeJoin() {
         Task<Object> task = executor.spawn(() -> {
             throw new IllegalStateException("boom");
