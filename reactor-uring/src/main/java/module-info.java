@@ -1,7 +1,11 @@
 /**
- * The io_uring reactor. Its implementation lands with the "io_uring reactor over FFM" issue; until
- * then the module only declares its place in the module graph.
+ * The io_uring reactor: {@link dev.ringside.reactor.uring.UringReactor}, offered to
+ * {@code RawExecutor.createDefault()} as the preferred reactor. Needs {@code --enable-native-access}.
  */
 module dev.ringside.reactor.uring {
-    requires dev.ringside.executor;
+    requires transitive dev.ringside.executor;
+
+    exports dev.ringside.reactor.uring;
+
+    provides dev.ringside.executor.ReactorProvider with dev.ringside.reactor.uring.UringReactorProvider;
 }

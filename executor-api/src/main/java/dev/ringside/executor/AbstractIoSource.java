@@ -23,6 +23,8 @@ public abstract class AbstractIoSource implements IoSource {
     /** The owned descriptor; null for a source with no kernel descriptor (the fake reactor's). */
     private final Fd fd;
     private final int label;
+    /** Whether the descriptor has a file position (not a pipe, socket or other stream). */
+    private final boolean seekable;
     private volatile boolean closed;
 
     /** A source of {@code executor} owning {@code fd}. */
@@ -30,16 +32,31 @@ public abstract class AbstractIoSource implements IoSource {
         this.executor = Objects.requireNonNull(executor, "executor");
         this.fd = Objects.requireNonNull(fd, "fd");
         this.label = -1;
+        // A stream refuses lseek with ESPIPE; pread(2) refuses an offset on it the same way, and so
+        // does every reactor, through RawExecutor's start (io_uring alone would ignore the offset).
+        this.seekable = dev.ringside.executor.linux.LibC.lseek(fd.intValue(), 0, dev.ringside.executor.linux.Linux.SEEK_CUR)
+                != -dev.ringside.executor.linux.Errno.ESPIPE;
     }
 
     /**
      * A source with no kernel descriptor, for reactors that simulate IO (the fake reactor);
-     * {@code label} stands for the descriptor number in operations and error messages.
+     * {@code label} stands for the descriptor number in operations and error messages, and
+     * {@code seekable} says whether it has a file position.
      */
-    protected AbstractIoSource(RawExecutor<?> executor, int label) {
+    protected AbstractIoSource(RawExecutor<?> executor, int label, boolean seekable) {
         this.executor = Objects.requireNonNull(executor, "executor");
         this.fd = null;
         this.label = label;
+        this.seekable = seekable;
+    }
+
+    /**
+     * Whether the source has a file position. A read or write at an offset (not
+     * {@link #CURRENT_POSITION}) on a source without one fails with {@code ESPIPE}, as {@code pread(2)}
+     * does, without reaching the reactor.
+     */
+    public final boolean isSeekable() {
+        return seekable;
     }
 
     /**

@@ -583,6 +583,11 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
             operation.abandon(new ExecutorClosedException(operation.kind().call() + ": the executor is closed"));
             return;
         }
+        if (!operation.source.isSeekable() && operation.offset() != IoSource.CURRENT_POSITION
+                && (operation.kind() == IoOperation.Kind.READ || operation.kind() == IoOperation.Kind.WRITE)) {
+            operation.complete(-29); // ESPIPE, as pread(2) and pwrite(2) report it
+            return;
+        }
         operation.state = IoOperation.STARTED;
         linkInFlight(operation);
         try {

@@ -19,8 +19,9 @@ import java.util.concurrent.CompletionStage;
  * A reactor creates the {@link IoSource}s for its descriptors ({@link #newSource}), normally as
  * subclasses of {@link AbstractIoSource}, which hand the reactor {@link IoOperation}s on the loop
  * thread. The reactor completes each started operation exactly once, with
- * {@link IoOperation#complete(long)}, from inside {@link #waitForWork}; completing never runs user
- * code, so a reactor needs no re-entrancy guard.
+ * {@link IoOperation#complete(long)}, on the loop thread: normally from inside {@link #waitForWork},
+ * or at once from {@code start} or {@code cancel} when the operation never reached the kernel.
+ * Completing never runs user code, so a reactor needs no re-entrancy guard.
  */
 public interface Reactor extends AutoCloseable {
 

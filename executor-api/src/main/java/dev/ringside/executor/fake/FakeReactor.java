@@ -551,7 +551,7 @@ public final class FakeReactor implements Reactor {
 
         private FakeSource(RawExecutor<?> executor, FakeFile file, PipeBuffer pipe, boolean readEnd, String kind,
                            int number) {
-            super(executor, number);
+            super(executor, number, pipe == null);
             if (executor.reactor() != FakeReactor.this) {
                 throw new IllegalArgumentException("the executor does not run this FakeReactor");
             }

@@ -4,8 +4,10 @@ import dev.ringside.executor.contract.IoSourceContract;
 import dev.ringside.executor.contract.ReactorFixture;
 
 class FakeIoSourceContractTest extends IoSourceContract<FakeReactor> {
+    private final FakeFixture fixture = new FakeFixture();
+
     @Override
     protected ReactorFixture<FakeReactor> fixture() {
-        return new FakeFixture();
+        return fixture;
     }
 }

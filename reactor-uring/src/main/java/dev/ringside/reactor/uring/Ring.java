@@ -1,0 +1,277 @@
+package dev.ringside.reactor.uring;
+
+import static dev.ringside.reactor.uring.Uring.*;
+
+import dev.ringside.executor.ErrnoException;
+import dev.ringside.executor.linux.LibC;
+import dev.ringside.executor.linux.Linux;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One io_uring instance: its descriptor, its mapped submission and completion rings and SQE array,
+ * and the raw {@code io_uring_enter} / {@code io_uring_register} calls.
+ *
+ * <h2>Memory ordering</h2>
+ * The kernel and this class share the ring indices. The SQ tail and the CQ head are written only here,
+ * with release stores, so the kernel sees every SQE (and our consumption of every CQE) before it sees
+ * the index move; the SQ head and the CQ tail are written only by the kernel and read here with
+ * acquire loads, so every CQE is visible before we read it. Indices run freely over 32 bits; a ring is
+ * full when {@code tail - head == entries}.
+ *
+ * <h2>Threads</h2>
+ * Not thread-safe: everything here runs on the reactor's loop thread (the reactor is driven by one
+ * thread at a time). Only {@link #close()} may also run on the thread closing the executor, after the
+ * loop has stopped.
+ */
+final class Ring {
+
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+    final int fd;
+    final int sqEntries;
+    final int cqEntries;
+    /** The setup flags the kernel granted. */
+    final int flags;
+    final int features;
+
+    private final MemorySegment sqRing;
+    private final MemorySegment cqRing;
+    private final MemorySegment sqes;
+    private final long sqHead, sqTail, sqFlags, cqHead, cqTail, cqes;
+    private final int sqMask, cqMask;
+    private final MemorySegment getEventsArg;
+    private final MemorySegment timespec;
+
+    private int localSqTail;
+    private int localCqHead;
+    private boolean closed;
+    /** io_uring_enter calls made, for the benchmarks' calls-per-operation figure. */
+    long enterCalls;
+
+    private Ring(int fd, int flags, MemorySegment params, MemorySegment sqRing, MemorySegment cqRing,
+                 MemorySegment sqes, Arena arena) {
+        this.fd = fd;
+        this.flags = flags;
+        this.sqEntries = params.get(ValueLayout.JAVA_INT, P_SQ_ENTRIES);
+        this.cqEntries = params.get(ValueLayout.JAVA_INT, P_CQ_ENTRIES);
+        this.features = params.get(ValueLayout.JAVA_INT, P_FEATURES);
+        this.sqRing = sqRing;
+        this.cqRing = cqRing;
+        this.sqes = sqes;
+        this.sqHead = params.get(ValueLayout.JAVA_INT, P_SQ_OFF + SQO_HEAD);
+        this.sqTail = params.get(ValueLayout.JAVA_INT, P_SQ_OFF + SQO_TAIL);
+        this.sqFlags = params.get(ValueLayout.JAVA_INT, P_SQ_OFF + SQO_FLAGS);
+        this.sqMask = sqRing.get(ValueLayout.JAVA_INT, params.get(ValueLayout.JAVA_INT, P_SQ_OFF + SQO_RING_MASK));
+        this.cqHead = params.get(ValueLayout.JAVA_INT, P_CQ_OFF + CQO_HEAD);
+        this.cqTail = params.get(ValueLayout.JAVA_INT, P_CQ_OFF + CQO_TAIL);
+        this.cqes = params.get(ValueLayout.JAVA_INT, P_CQ_OFF + CQO_CQES);
+        this.cqMask = cqRing.get(ValueLayout.JAVA_INT, params.get(ValueLayout.JAVA_INT, P_CQ_OFF + CQO_RING_MASK));
+        // The SQ index array maps slot i to SQE i once and for all: SQEs are used in ring order.
+        long array = params.get(ValueLayout.JAVA_INT, P_SQ_OFF + SQO_ARRAY);
+        for (int i = 0; i < sqEntries; i++) {
+            sqRing.set(ValueLayout.JAVA_INT, array + 4L * i, i);
+        }
+        this.localSqTail = (int) INT.getAcquire(sqRing, sqTail);
+        this.localCqHead = (int) INT.getAcquire(cqRing, cqHead);
+        this.getEventsArg = arena.allocate(GETEVENTS_ARG_SIZE, 8);
+        this.timespec = arena.allocate(TIMESPEC_SIZE, 8);
+        getEventsArg.set(ValueLayout.JAVA_LONG, GA_TS, timespec.address());
+    }
+
+    /**
+     * Sets up a ring of {@code entries} SQEs and twice as many CQEs, asking for {@code wantedFlags} and
+     * dropping, one at a time, each optional flag the kernel refuses with {@code EINVAL}; starts it
+     * disabled, restricts it to {@link Uring#ALLOWED_OPS} with no SQE flags, and enables it.
+     *
+     * @param arena memory the ring keeps for the loop (timeout arguments); the caller owns it
+     */
+    static Ring open(int entries, int wantedFlags, Arena arena) throws ErrnoException {
+        int[] optional = {SETUP_DEFER_TASKRUN, SETUP_SINGLE_ISSUER, SETUP_TASKRUN_FLAG, SETUP_COOP_TASKRUN,
+                SETUP_SUBMIT_ALL, SETUP_CQSIZE};
+        int flags = wantedFlags | SETUP_CQSIZE | SETUP_R_DISABLED;
+        try (Arena setup = Arena.ofConfined()) {
+            MemorySegment params = setup.allocate(PARAMS_SIZE, 8);
+            int fd;
+            int next = 0;
+            while (true) {
+                params.fill((byte) 0);
+                params.set(ValueLayout.JAVA_INT, P_FLAGS, flags);
+                params.set(ValueLayout.JAVA_INT, P_CQ_ENTRIES, 2 * entries);
+                fd = (int) LibC.syscall(SYS_SETUP, entries, params.address(), 0, 0, 0, 0);
+                if (fd != -22 /* EINVAL */) {
+                    break;
+                }
+                while (next < optional.length && (flags & optional[next]) == 0) {
+                    next++;
+                }
+                if (next == optional.length) {
+                    break;
+                }
+                flags &= ~optional[next];
+                if (optional[next] == SETUP_SINGLE_ISSUER) {
+                    flags &= ~SETUP_DEFER_TASKRUN; // DEFER_TASKRUN needs SINGLE_ISSUER
+                }
+            }
+            ErrnoException.check("io_uring_setup(" + entries + ", " + setupFlagNames(flags) + ")", fd);
+            MemorySegment sqRing = null, cqRing = null, sqes = null;
+            try {
+                int features = params.get(ValueLayout.JAVA_INT, P_FEATURES);
+                int sqCount = params.get(ValueLayout.JAVA_INT, P_SQ_ENTRIES);
+                int cqCount = params.get(ValueLayout.JAVA_INT, P_CQ_ENTRIES);
+                long sqSize = params.get(ValueLayout.JAVA_INT, P_SQ_OFF + SQO_ARRAY) + 4L * sqCount;
+                long cqSize = params.get(ValueLayout.JAVA_INT, P_CQ_OFF + CQO_CQES) + CQE_SIZE * cqCount;
+                if ((features & FEAT_SINGLE_MMAP) != 0) {
+                    sqRing = cqRing = map(fd, Math.max(sqSize, cqSize), OFF_SQ_RING, "SQ and CQ rings");
+                } else {
+                    sqRing = map(fd, sqSize, OFF_SQ_RING, "SQ ring");
+                    cqRing = map(fd, cqSize, OFF_CQ_RING, "CQ ring");
+                }
+                sqes = map(fd, SQE_SIZE * sqCount, OFF_SQES, "SQE array");
+                restrict(fd, setup);
+                ErrnoException.check("io_uring_register(IORING_REGISTER_ENABLE_RINGS)",
+                        LibC.syscall(SYS_REGISTER, fd, REGISTER_ENABLE_RINGS, 0, 0, 0, 0));
+                return new Ring(fd, flags & ~SETUP_R_DISABLED, params, sqRing, cqRing, sqes, arena);
+            } catch (ErrnoException | RuntimeException e) {
+                unmap(sqes);
+                if (cqRing != sqRing) {
+                    unmap(cqRing);
+                }
+                unmap(sqRing);
+                LibC.close(fd);
+                throw e;
+            }
+        }
+    }
+
+    private static void restrict(int fd, Arena setup) throws ErrnoException {
+        int count = ALLOWED_OPS.length + 1;
+        MemorySegment restrictions = setup.allocate(RESTRICTION_SIZE * count, 8);
+        for (int i = 0; i < ALLOWED_OPS.length; i++) {
+            restrictions.set(ValueLayout.JAVA_SHORT, RESTRICTION_SIZE * i, RESTRICTION_SQE_OP);
+            restrictions.set(ValueLayout.JAVA_BYTE, RESTRICTION_SIZE * i + 2, ALLOWED_OPS[i]);
+        }
+        long last = RESTRICTION_SIZE * ALLOWED_OPS.length;
+        restrictions.set(ValueLayout.JAVA_SHORT, last, RESTRICTION_SQE_FLAGS_ALLOWED);
+        restrictions.set(ValueLayout.JAVA_BYTE, last + 2, (byte) 0);
+        ErrnoException.check("io_uring_register(IORING_REGISTER_RESTRICTIONS)",
+                LibC.syscall(SYS_REGISTER, fd, REGISTER_RESTRICTIONS, restrictions.address(), count, 0, 0));
+    }
+
+    private static MemorySegment map(int fd, long size, long offset, String what) throws ErrnoException {
+        long address = LibC.mmap(0, size, Linux.PROT_READ | Linux.PROT_WRITE, Linux.MAP_SHARED | Linux.MAP_POPULATE,
+                fd, offset);
+        ErrnoException.check("mmap(io_uring " + what + ", " + size + " bytes)", address);
+        return MemorySegment.ofAddress(address).reinterpret(size);
+    }
+
+    private static void unmap(MemorySegment segment) {
+        if (segment != null) {
+            LibC.munmap(segment.address(), segment.byteSize());
+        }
+    }
+
+    /** Free SQEs. */
+    int sqSpace() {
+        return sqEntries - (localSqTail - (int) INT.getAcquire(sqRing, sqHead));
+    }
+
+    /**
+     * Claims the next SQE, zeroed, and returns its byte offset in {@link #sqes()}; -1 when the SQ is
+     * full (flush with {@link #enter} and try again).
+     */
+    long nextSqe() {
+        if (sqSpace() == 0) {
+            return -1;
+        }
+        long base = SQE_SIZE * (localSqTail & sqMask);
+        localSqTail++;
+        for (long i = 0; i < SQE_SIZE; i += 8) {
+            sqes.set(ValueLayout.JAVA_LONG, base + i, 0L);
+        }
+        return base;
+    }
+
+    MemorySegment sqes() {
+        return sqes;
+    }
+
+    /** SQEs written and not yet consumed by the kernel. */
+    int unsubmitted() {
+        return localSqTail - (int) INT.getAcquire(sqRing, sqHead);
+    }
+
+    /** Whether completions are waiting in the CQ. */
+    boolean completionsReady() {
+        return localCqHead != (int) INT.getAcquire(cqRing, cqTail);
+    }
+
+    /** Whether the kernel holds completions that did not fit the CQ, or task work needs an enter. */
+    boolean kernelNeedsEnter() {
+        return ((int) INT.getAcquire(sqRing, sqFlags) & (SQ_CQ_OVERFLOW | SQ_TASKRUN)) != 0;
+    }
+
+    /**
+     * Publishes the SQ tail and calls {@code io_uring_enter}: submits every unconsumed SQE and, with
+     * {@code wait}, waits for at least one completion or until {@code timeoutNanos} (relative; negative
+     * means no timeout). Returns the kernel's result: SQEs consumed, or {@code -errno}
+     * ({@code -ETIME} when the timeout expired, {@code -EINTR} on a signal).
+     */
+    int enter(boolean wait, long timeoutNanos) {
+        INT.setRelease(sqRing, sqTail, localSqTail);
+        int toSubmit = unsubmitted();
+        int enterFlags = ENTER_GETEVENTS;
+        long arg = 0, argSize = 0;
+        if (wait && timeoutNanos >= 0) {
+            timespec.set(ValueLayout.JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
+            timespec.set(ValueLayout.JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
+            enterFlags |= ENTER_EXT_ARG;
+            arg = getEventsArg.address();
+            argSize = GETEVENTS_ARG_SIZE;
+        }
+        enterCalls++;
+        return (int) LibC.syscall(SYS_ENTER, fd, toSubmit, wait ? 1 : 0, enterFlags, arg, argSize);
+    }
+
+    /** Receives completions from {@link #reap}. */
+    interface CompletionHandler {
+        void completed(long userData, int result);
+    }
+
+    /** Hands every completion in the CQ to {@code handler}, in order; returns how many. */
+    int reap(CompletionHandler handler) {
+        int head = localCqHead;
+        int tail = (int) INT.getAcquire(cqRing, cqTail);
+        int count = 0;
+        while (head != tail) {
+            long base = cqes + CQE_SIZE * (head & cqMask);
+            long userData = cqRing.get(ValueLayout.JAVA_LONG, base + CQE_USER_DATA);
+            int result = cqRing.get(ValueLayout.JAVA_INT, base + CQE_RES);
+            head++;
+            count++;
+            localCqHead = head;
+            INT.setRelease(cqRing, cqHead, head); // the slot may be reused by the kernel from now on
+            handler.completed(userData, result);
+            if (head == tail) {
+                tail = (int) INT.getAcquire(cqRing, cqTail);
+            }
+        }
+        return count;
+    }
+
+    /** Unmaps the rings and closes the descriptor. Idempotent. */
+    void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        unmap(sqes);
+        if (cqRing != sqRing) {
+            unmap(cqRing);
+        }
+        unmap(sqRing);
+        LibC.close(fd);
+    }
+}

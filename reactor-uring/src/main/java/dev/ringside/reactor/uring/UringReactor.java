@@ -1,0 +1,561 @@
+package dev.ringside.reactor.uring;
+
+import static dev.ringside.reactor.uring.Uring.*;
+
+import dev.ringside.executor.AbstractIoSource;
+import dev.ringside.executor.ErrnoException;
+import dev.ringside.executor.Fd;
+import dev.ringside.executor.IoOperation;
+import dev.ringside.executor.IoSource;
+import dev.ringside.executor.RawExecutor;
+import dev.ringside.executor.Reactor;
+import dev.ringside.executor.linux.LibC;
+import dev.ringside.executor.linux.Linux;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A reactor on io_uring, bound through FFM: raw {@code io_uring_setup} / {@code io_uring_enter} /
+ * {@code io_uring_register} syscalls, rings mapped with {@code mmap}.
+ *
+ * <h2>What it submits</h2>
+ * {@code READ}/{@code WRITE} for one region and {@code READV}/{@code WRITEV} for several (at an offset
+ * or at the current position), {@code FSYNC} (with {@code IORING_FSYNC_DATASYNC} for fdatasync),
+ * {@code FALLOCATE} (punch hole, zero range, allocate), {@code POLL_ADD} for readiness,
+ * {@code ASYNC_CANCEL}, and {@code NOP}. The ring is created disabled and restricted to exactly these
+ * opcodes, with no SQE flags, before it is enabled: anything else the ring is given fails with
+ * {@code EACCES}. Every operation is truly asynchronous on this reactor.
+ *
+ * <h2>Operations and memory</h2>
+ * Each operation occupies a slot of an {@link OpTable} from submission until its own completion; the
+ * SQE's {@code user_data} names the slot and its generation. The slot keeps the {@link IoOperation},
+ * which holds the memory and the descriptor (see {@link AbstractIoSource}), and the iovec array of a
+ * vectored operation lives in per-slot native memory. Cancelling submits {@code ASYNC_CANCEL}; the
+ * slot and its holds stay until the operation's completion arrives, whatever the kernel answers to
+ * the cancel. A completion naming a free slot or an old generation is logged and ignored.
+ *
+ * <h2>Submission and waiting</h2>
+ * SQEs written during a loop pass reach the kernel in the one {@code io_uring_enter} of
+ * {@link #waitForWork}, which also waits. When the SQ is full the reactor flushes it with an
+ * {@code io_uring_enter} and continues; if even that cannot make room, operations wait in a software
+ * backlog, in order: submission never fails for lack of room. Completions that overflow the CQ are
+ * kept by the kernel ({@code IORING_FEAT_NODROP}) and flushed by the next enter.
+ *
+ * <h2>Wake-ups</h2>
+ * Other threads never touch the rings. {@link #wake()} writes to an eventfd that the loop keeps a
+ * {@code READ} armed on; the eventfd is closed last, behind a gate that waits for wakers inside it, so
+ * a late {@code wake()} never writes to a reused descriptor number.
+ *
+ * <h2>Threads</h2>
+ * Everything but {@link #wake()}, {@link #nanoTime()} and the read-only accessors is called by the
+ * executor's loop thread, one thread at a time, as {@link Reactor} specifies.
+ */
+public final class UringReactor implements Reactor {
+
+    private static final System.Logger LOG = System.getLogger("dev.ringside.reactor.uring");
+    /** user_data of the reactor's own SQEs: bit 63 set, never a slot. */
+    private static final long WAKE_READ = Long.MIN_VALUE | 1, CANCEL = Long.MIN_VALUE | 2, NOP = Long.MIN_VALUE | 3;
+    private static final int ECANCELED = 125, ETIME = 62, EINTR = 4, EBUSY = 16, EAGAIN = 11;
+    private static final int GATE_CLOSED = 1 << 30;
+
+    /** Ring-side native memory: iovec arrays, the eventfd's buffers, enter arguments. */
+    private final Arena arena = Arena.ofShared();
+    private final Ring ring;
+    private final OpTable ops;
+    private MemorySegment[] iovecs;
+    private final int eventFd;
+    private final MemorySegment wakeReadBuffer;
+    private final MemorySegment wakeValue;
+    /** Wakers inside {@link #wake()}, plus {@link #GATE_CLOSED} once the eventfd may be closed. */
+    private final AtomicInteger wakeGate = new AtomicInteger();
+
+    // Loop-confined.
+    /** Operations and cancel targets (boxed user_data) that did not fit the SQ, in order. */
+    private final ArrayDeque<Object> backlog = new ArrayDeque<>();
+    private boolean wakeArmed;
+    private CompletableFuture<Void> drain;
+    private boolean closed;
+    private final Ring.CompletionHandler onCompletion = this::completed;
+
+    /** A reactor with the default settings of {@link #builder()}. */
+    public UringReactor() throws IOException {
+        this(builder());
+    }
+
+    private UringReactor(Builder builder) throws IOException {
+        Ring opened = Ring.open(builder.entries, builder.wantedFlags(), arena);
+        int wake = -1;
+        try {
+            if ((opened.features & FEAT_EXT_ARG) == 0) {
+                throw new IOException("io_uring lacks IORING_FEAT_EXT_ARG (Linux 5.11 or newer is needed)");
+            }
+            wake = ErrnoException.check("eventfd(0, EFD_CLOEXEC)", LibC.eventfd(0, Linux.EFD_CLOEXEC));
+        } catch (IOException | RuntimeException e) {
+            opened.close();
+            arena.close();
+            throw e;
+        }
+        this.ring = opened;
+        this.eventFd = wake;
+        this.ops = new OpTable(Math.max(16, builder.entries));
+        this.iovecs = new MemorySegment[Math.max(16, builder.entries)];
+        this.wakeReadBuffer = arena.allocate(8, 8);
+        this.wakeValue = arena.allocate(8, 8);
+        wakeValue.set(ValueLayout.JAVA_LONG, 0, 1L);
+        armWakeRead();
+    }
+
+    /** Settings of a new reactor. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Settings of a {@link UringReactor}. */
+    public static final class Builder {
+        private int entries = 256;
+        private boolean singleIssuer;
+
+        private Builder() {
+        }
+
+        /** SQ entries, a power of two from 1 to 32768 (default 256); the CQ gets twice as many. */
+        public Builder entries(int entries) {
+            if (entries < 1 || entries > 32768 || Integer.bitCount(entries) != 1) {
+                throw new IllegalArgumentException("entries must be a power of two from 1 to 32768: " + entries);
+            }
+            this.entries = entries;
+            return this;
+        }
+
+        /**
+         * Also asks for {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN} (default off). The kernel then
+         * accepts submissions only from the thread that created the reactor, so the executor's loop
+         * must always run there, and the executor must be closed from it.
+         */
+        public Builder singleIssuer(boolean singleIssuer) {
+            this.singleIssuer = singleIssuer;
+            return this;
+        }
+
+        int wantedFlags() {
+            int flags = SETUP_SUBMIT_ALL | SETUP_COOP_TASKRUN | SETUP_TASKRUN_FLAG;
+            return singleIssuer ? flags | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN : flags;
+        }
+
+        /** Creates the reactor. */
+        public UringReactor build() throws IOException {
+            return new UringReactor(this);
+        }
+
+        /** This builder as a factory for {@link RawExecutor#create}. */
+        public dev.ringside.executor.ReactorFactory<UringReactor> factory() {
+            return this::build;
+        }
+    }
+
+    // ---------------------------------------------------------------- what was granted
+
+    /** The setup flags the kernel granted, e.g. {@code "CQSIZE|SUBMIT_ALL|COOP_TASKRUN|TASKRUN_FLAG"}. */
+    public String setupFlags() {
+        return setupFlagNames(ring.flags);
+    }
+
+    /** SQ entries granted. */
+    public int sqEntries() {
+        return ring.sqEntries;
+    }
+
+    /** CQ entries granted. */
+    public int cqEntries() {
+        return ring.cqEntries;
+    }
+
+    /** {@code io_uring_enter} calls made so far (read on the loop thread for an exact figure). */
+    public long enterCalls() {
+        return ring.enterCalls;
+    }
+
+    /** Operations the kernel holds now (loop thread). */
+    public int operationsInFlight() {
+        return ops.size() + backlog.size();
+    }
+
+    // ---------------------------------------------------------------- availability
+
+    /** Whether a restricted io_uring can be set up in this process (a real probe, cached). */
+    public static boolean isAvailable() {
+        return unavailabilityCause().isEmpty();
+    }
+
+    /** Why io_uring cannot be used here, from the probe; empty when it can. */
+    public static Optional<String> unavailabilityCause() {
+        return Probe.CAUSE;
+    }
+
+    private static final class Probe {
+        static final Optional<String> CAUSE = probe();
+
+        private static Optional<String> probe() {
+            String kernel = read("/proc/sys/kernel/osrelease").orElse("unknown");
+            Optional<String> disabled = read("/proc/sys/kernel/io_uring_disabled");
+            if (disabled.isPresent() && disabled.get().equals("2")) {
+                return Optional.of("kernel.io_uring_disabled=2: io_uring is disabled for every process (kernel " + kernel + ")");
+            }
+            try (UringReactor reactor = builder().entries(4).build()) {
+                return Optional.empty();
+            } catch (IOException | RuntimeException | LinkageError e) {
+                String hint = e instanceof ErrnoException errno ? switch (errno.symbol()) {
+                    case "ENOSYS" -> " (the kernel has no io_uring, or seccomp blocks it)";
+                    case "EPERM" -> " (kernel.io_uring_disabled=" + disabled.orElse("?") + ", seccomp or an LSM refuses it)";
+                    case "EINVAL" -> " (the kernel is too old for restricted rings: Linux 5.10 or newer is needed)";
+                    default -> "";
+                } : "";
+                return Optional.of("io_uring probe failed on kernel " + kernel + ": " + e.getMessage() + hint);
+            }
+        }
+
+        private static Optional<String> read(String path) {
+            try {
+                return Optional.of(Files.readString(Path.of(path)).strip());
+            } catch (IOException | RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- Reactor
+
+    @Override
+    public void onThreadStart() {
+    }
+
+    @Override
+    public void waitForWork(long deadlineNanos, Runnable setProcessing) throws IOException {
+        moveBacklog();
+        boolean wait = deadlineNanos != 0 && backlog.isEmpty() && !ring.completionsReady() && !ring.kernelNeedsEnter();
+        long timeout = -1;
+        if (wait && deadlineNanos != NO_DEADLINE) {
+            timeout = deadlineNanos - System.nanoTime();
+            if (timeout <= 0) {
+                wait = false;
+            }
+        }
+        int result = ring.enter(wait, timeout);
+        if (result < 0 && result != -ETIME && result != -EINTR && result != -EBUSY && result != -EAGAIN) {
+            ErrnoException.check("io_uring_enter(fd " + ring.fd + ")", result);
+        }
+        setProcessing.run();
+        reapAll();
+    }
+
+    private void reapAll() {
+        do {
+            ring.reap(onCompletion);
+            if (ring.kernelNeedsEnter()) {
+                ring.enter(false, -1); // flushes overflowed completions and runs task work
+            }
+        } while (ring.completionsReady());
+        checkDrained();
+    }
+
+    @Override
+    public void wake() {
+        int gate = wakeGate.getAndIncrement();
+        try {
+            if ((gate & GATE_CLOSED) == 0) {
+                LibC.write(eventFd, wakeValue, 8);
+            }
+        } finally {
+            wakeGate.decrementAndGet();
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> onExecutorDrop() {
+        drain = new CompletableFuture<>();
+        for (Object item : backlog.toArray()) {
+            if (item instanceof IoOperation op) {
+                backlog.remove(op);
+                ops.remove(op.token());
+                op.complete(-ECANCELED);
+            }
+        }
+        for (IoOperation op : ops.snapshot()) {
+            submitCancel(op.token());
+        }
+        if (wakeArmed) {
+            submitCancel(WAKE_READ);
+        }
+        checkDrained();
+        return drain;
+    }
+
+    @Override
+    public long nanoTime() {
+        return System.nanoTime();
+    }
+
+    @Override
+    public IoSource newSource(RawExecutor<?> executor, Fd fd) {
+        if (executor.reactor() != this) {
+            throw new IllegalArgumentException("newSource: the executor does not run this reactor");
+        }
+        return new UringSource(executor, fd);
+    }
+
+    /**
+     * Closes the gate of the wake-up eventfd, unmaps the rings and closes the descriptors. If the
+     * kernel still holds operations (the drain deadline passed), the ring-side memory they may use is
+     * leaked, never freed.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        wakeGate.getAndAdd(GATE_CLOSED);
+        while ((wakeGate.get() & ~GATE_CLOSED) != 0) {
+            Thread.onSpinWait();
+        }
+        boolean drained = ops.size() == 0 && !wakeArmed;
+        ring.close();
+        LibC.close(eventFd);
+        if (drained) {
+            arena.close();
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "io_uring closed with {0} operations still held by the kernel; "
+                    + "their ring-side memory is leaked, never freed", ops.size() + (wakeArmed ? 1 : 0));
+        }
+    }
+
+    // ---------------------------------------------------------------- operations
+
+    private void submit(IoOperation op) {
+        long userData = ops.add(op);
+        op.token(userData);
+        if (!backlog.isEmpty() || !prepare(op)) {
+            backlog.add(op);
+        }
+    }
+
+    private void cancel(IoOperation op) {
+        if (backlog.remove(op)) {
+            ops.remove(op.token());
+            op.complete(-ECANCELED); // it never reached the kernel
+            return;
+        }
+        submitCancel(op.token());
+    }
+
+    private void submitCancel(long target) {
+        long sqe = backlog.isEmpty() ? claimSqe() : -1;
+        if (sqe < 0) {
+            backlog.add(target);
+            return;
+        }
+        writeCancel(sqe, target);
+    }
+
+    /** An SQE, flushing the SQ once if it is full; -1 if there is still no room. */
+    private long claimSqe() {
+        long sqe = ring.nextSqe();
+        if (sqe < 0) {
+            int result = ring.enter(false, -1);
+            if (result < 0 && result != -EBUSY && result != -EAGAIN && result != -EINTR) {
+                LOG.log(System.Logger.Level.ERROR, "io_uring_enter flush failed: {0}", result);
+            }
+            sqe = ring.nextSqe();
+        }
+        return sqe;
+    }
+
+    /** Moves the backlog into the SQ, flushing as it fills, until it is empty or no room can be made. */
+    private void moveBacklog() {
+        while (!backlog.isEmpty()) {
+            long sqe = claimSqe();
+            if (sqe < 0) {
+                reapAll(); // the kernel may need its CQ drained before it takes more
+                sqe = claimSqe();
+                if (sqe < 0) {
+                    return;
+                }
+            }
+            Object item = backlog.poll();
+            if (item instanceof IoOperation op) {
+                write(sqe, op);
+            } else {
+                writeCancel(sqe, (Long) item);
+            }
+        }
+    }
+
+    private boolean prepare(IoOperation op) {
+        long sqe = claimSqe();
+        if (sqe < 0) {
+            return false;
+        }
+        write(sqe, op);
+        return true;
+    }
+
+    private void write(long base, IoOperation op) {
+        MemorySegment sqes = ring.sqes();
+        byte opcode;
+        switch (op.kind()) {
+            case READ, WRITE -> {
+                boolean read = op.kind() == IoOperation.Kind.READ;
+                sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
+                if (op.bufferCount() == 1) {
+                    opcode = read ? OP_READ : OP_WRITE;
+                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.buffer(0).address());
+                    sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, (int) op.buffer(0).byteSize());
+                } else {
+                    opcode = read ? OP_READV : OP_WRITEV;
+                    MemorySegment iov = iovecsFor((int) op.token(), op.bufferCount());
+                    for (int i = 0; i < op.bufferCount(); i++) {
+                        iov.set(ValueLayout.JAVA_LONG, 16L * i, op.buffer(i).address());
+                        iov.set(ValueLayout.JAVA_LONG, 16L * i + 8, op.buffer(i).byteSize());
+                    }
+                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, iov.address());
+                    sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, op.bufferCount());
+                }
+            }
+            case POLL_READABLE, POLL_WRITABLE -> {
+                opcode = OP_POLL_ADD;
+                sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS,
+                        op.kind() == IoOperation.Kind.POLL_READABLE ? POLLIN : POLLOUT);
+            }
+            case FSYNC -> opcode = OP_FSYNC;
+            case FDATASYNC -> {
+                opcode = OP_FSYNC;
+                sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, FSYNC_DATASYNC);
+            }
+            case FALLOCATE -> {
+                opcode = OP_FALLOCATE;
+                sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
+                sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.length());
+                sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, op.fallocateMode());
+            }
+            default -> throw new AssertionError(op.kind());
+        }
+        sqes.set(ValueLayout.JAVA_BYTE, base + SQE_OPCODE, opcode);
+        sqes.set(ValueLayout.JAVA_INT, base + SQE_FD, op.fd());
+        sqes.set(ValueLayout.JAVA_LONG, base + SQE_USER_DATA, op.token());
+    }
+
+    private void writeCancel(long base, long target) {
+        MemorySegment sqes = ring.sqes();
+        sqes.set(ValueLayout.JAVA_BYTE, base + SQE_OPCODE, OP_ASYNC_CANCEL);
+        sqes.set(ValueLayout.JAVA_INT, base + SQE_FD, -1);
+        sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, target);
+        sqes.set(ValueLayout.JAVA_LONG, base + SQE_USER_DATA, CANCEL);
+    }
+
+    /** Native iovec room for slot {@code index}; it lives as long as the reactor's memory. */
+    private MemorySegment iovecsFor(int index, int count) {
+        if (index >= iovecs.length) {
+            iovecs = java.util.Arrays.copyOf(iovecs, Math.max(index + 1, iovecs.length * 2));
+        }
+        MemorySegment iov = iovecs[index];
+        if (iov == null || iov.byteSize() < 16L * count) {
+            iov = iovecs[index] = arena.allocate(16L * Math.max(count, 4), 8);
+        }
+        return iov;
+    }
+
+    private void armWakeRead() {
+        long sqe = claimSqe();
+        if (sqe < 0) {
+            LOG.log(System.Logger.Level.ERROR, "no SQE for the wake-up read; wake-ups wait for the next completion");
+            return;
+        }
+        MemorySegment sqes = ring.sqes();
+        sqes.set(ValueLayout.JAVA_BYTE, sqe + SQE_OPCODE, OP_READ);
+        sqes.set(ValueLayout.JAVA_INT, sqe + SQE_FD, eventFd);
+        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_OFF, -1L);
+        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_ADDR, wakeReadBuffer.address());
+        sqes.set(ValueLayout.JAVA_INT, sqe + SQE_LEN, 8);
+        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_USER_DATA, WAKE_READ);
+        wakeArmed = true;
+    }
+
+    private void completed(long userData, int result) {
+        if (userData < 0) {
+            if (userData == WAKE_READ) {
+                wakeArmed = false;
+                if (drain == null) {
+                    armWakeRead();
+                }
+            }
+            return; // CANCEL and NOP: the request's own completion; the target reports separately
+        }
+        IoOperation op = ops.get(userData);
+        if (op == null) {
+            LOG.log(System.Logger.Level.WARNING, "ignoring a completion for an unknown or stale slot: user_data {0}, result {1}",
+                    Long.toHexString(userData), result);
+            return;
+        }
+        ops.remove(userData);
+        op.complete(result);
+    }
+
+    private void checkDrained() {
+        if (drain != null && !drain.isDone() && ops.size() == 0 && !wakeArmed && backlog.isEmpty()) {
+            drain.complete(null);
+        }
+    }
+
+    /**
+     * Test hook: writes one raw SQE with {@code opcode} on {@code fd} and returns the kernel's result
+     * for it. Loop thread only, with no executor loop running concurrently.
+     */
+    int submitRawForTest(byte opcode, int fd, long addr, int len, long off) throws IOException {
+        long sqe = claimSqe();
+        MemorySegment sqes = ring.sqes();
+        sqes.set(ValueLayout.JAVA_BYTE, sqe + SQE_OPCODE, opcode);
+        sqes.set(ValueLayout.JAVA_INT, sqe + SQE_FD, fd);
+        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_ADDR, addr);
+        sqes.set(ValueLayout.JAVA_INT, sqe + SQE_LEN, len);
+        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_OFF, off);
+        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_USER_DATA, NOP);
+        int[] result = {Integer.MIN_VALUE};
+        for (int i = 0; i < 1000 && result[0] == Integer.MIN_VALUE; i++) {
+            ErrnoException.check("io_uring_enter", Math.min(0, ring.enter(true, 10_000_000L) == -ETIME ? 0 : 0));
+            ring.reap((userData, res) -> {
+                if (userData == NOP) {
+                    result[0] = res;
+                } else {
+                    completed(userData, res);
+                }
+            });
+        }
+        return result[0];
+    }
+
+    /** The source of a descriptor on this reactor. */
+    private final class UringSource extends AbstractIoSource {
+        UringSource(RawExecutor<?> executor, Fd fd) {
+            super(executor, fd);
+        }
+
+        @Override
+        protected void start(IoOperation operation) {
+            submit(operation);
+        }
+
+        @Override
+        protected void cancel(IoOperation operation) {
+            UringReactor.this.cancel(operation);
+        }
+    }
+}
