@@ -354,7 +354,7 @@ public final class Fd implements AutoCloseable {
             }
             int witness = (int) STATE.compareAndExchange(this, current, current - HOLD);
             if (witness == current) {
-                if (((current - HOLD) >>> 1) == 0) {
+                if (current - HOLD == CLOSED) { // the owner has closed and this was the last hold
                     closeNumber();
                 }
                 return;
