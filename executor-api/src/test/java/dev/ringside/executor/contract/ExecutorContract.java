@@ -190,16 +190,18 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
 
     @Test
     void timersFireInDeadlineOrderAndNeverEarly() {
+        // Warm up first, so that class loading does not stretch the gaps between the schedule calls.
+        loopUntil(executor.schedule(() -> { }, 0, TimeUnit.MILLISECONDS)::isDone);
         List<Integer> fired = Collections.synchronizedList(new ArrayList<>());
         long start = executor.reactor().nanoTime();
         AtomicReference<Long> firstAt = new AtomicReference<>();
-        executor.schedule(() -> fired.add(3), 30, TimeUnit.MILLISECONDS);
+        executor.schedule(() -> fired.add(3), 70, TimeUnit.MILLISECONDS);
         executor.schedule(() -> {
             firstAt.set(executor.reactor().nanoTime());
             fired.add(1);
         }, 10, TimeUnit.MILLISECONDS);
-        executor.schedule(() -> fired.add(2), 20, TimeUnit.MILLISECONDS);
-        ScheduledFuture<?> last = executor.schedule(() -> fired.add(4), 30, TimeUnit.MILLISECONDS);
+        executor.schedule(() -> fired.add(2), 40, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> last = executor.schedule(() -> fired.add(4), 70, TimeUnit.MILLISECONDS); // same delay: FIFO
         loopUntil(last::isDone);
         assertEquals(List.of(1, 2, 3, 4), fired);
         assertTrue(firstAt.get() - start >= TimeUnit.MILLISECONDS.toNanos(10), "a timer fired early");
