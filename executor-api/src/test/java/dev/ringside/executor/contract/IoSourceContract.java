@@ -186,6 +186,7 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         assertTrue(read.cancel(true));
         assertTrue(read.isCancelled());
         assertThrows(CancellationException.class, read::join);
+        assertEquals(2, buffer.refCount(), "cancelling the future does not release the kernel's hold");
         loopUntil(() -> buffer.refCount() == 1);
         // The pipe still works, and the cancelled read took nothing from it.
         executor.runUntil(pipe.writeEnd().write(-1, bytes("after")));
@@ -231,6 +232,7 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         assertFalse(write.isDone(), "the write waits for room");
         assertEquals(2, buffer.refCount());
         assertTrue(write.cancel(false));
+        assertEquals(2, buffer.refCount(), "cancelling the future does not release the kernel's hold");
         loopUntil(() -> buffer.refCount() == 1);
     }
 

@@ -193,6 +193,27 @@ class UringReactorTest {
     }
 
     @Test
+    void aSingleIssuerRingWorksOnItsThreadAndIsWokenFromOthers() throws Exception {
+        try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor.builder().singleIssuer(true).factory())) {
+            String flags = executor.reactor().setupFlags();
+            assertTrue(flags.contains("SINGLE_ISSUER") && flags.contains("DEFER_TASKRUN"), flags);
+            Fd.Pipe pipe = Fd.pipe();
+            IoSource readEnd = executor.register(pipe.readEnd());
+            IoSource writeEnd = executor.register(pipe.writeEnd());
+            byte[] into = new byte[3];
+            CompletableFuture<Integer> read = readEnd.read(-1, into);
+            Thread.ofPlatform().start(() -> writeEnd.write(-1, "one".getBytes())); // queued from another thread
+            assertEquals(3, executor.runUntil(read));
+            assertArrayEquals("one".getBytes(), into);
+            CompletableFuture<String> answer = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> executor.execute(() -> answer.complete("woken")));
+            assertEquals("woken", executor.runUntil(answer));
+            readEnd.close();
+            writeEnd.close();
+        }
+    }
+
+    @Test
     void aStaleOrUnknownCompletionIsIgnored() throws IOException {
         try (UringReactor reactor = new UringReactor()) {
             reactor.completeForTest(0x0000_0007_0000_0003L, 5); // generation 7 of slot 3: never issued
