@@ -245,8 +245,7 @@ public abstract class AbstractIoSource implements IoSource {
         int number = label;
         if (fd != null) {
             try {
-                fd.retain();
-                number = fd.intValue();
+                number = fd.retain(); // one step: a concurrent close() cannot strand the hold
             } catch (IllegalStateException e) {
                 throw new IllegalStateException(kind.call() + ": the IoSource is closed", e);
             }
