@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jctools.queues.MessagePassingQueue;
-import org.jctools.queues.MpscUnboundedXaddArrayQueue;
+import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
 /**
  * A coroutine-style executor: one loop thread at a time runs its tasks, and a {@link Reactor} does
@@ -101,8 +101,12 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
     private final int taskBudget;
     private final Duration drainDeadline;
     private final ThreadPoolExecutor blockingPool;
-    /** Work from threads other than the loop's: many producers, the loop thread consumes. */
-    private final MessagePassingQueue<Object> remoteQueue = new MpscUnboundedXaddArrayQueue<>(1024);
+    /**
+     * Work from threads other than the loop's: many producers, the loop thread consumes. The atomic
+     * (field-updater) variant keeps JCTools off {@code sun.misc.Unsafe}, so no module needs
+     * {@code jdk.unsupported}.
+     */
+    private final MessagePassingQueue<Object> remoteQueue = new MpscUnboundedAtomicArrayQueue<>(1024);
     private final AtomicReference<Thread> loopThread = new AtomicReference<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicLong timerSequence = new AtomicLong();
@@ -848,7 +852,8 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
         // Operations no task owns fail with CancellationException too; the reactor drain below
         // cancels them in the kernel, and their memory stays held until the kernel hands it back.
-        for (IoOperation op = inFlight; op != null; op = op.nextInFlight) {
+        for (IoOperation op = inFlight, next; op != null; op = next) {
+            next = op.nextInFlight; // a reactor may complete (and unlink) the operation inside cancel
             op.future.cancel(false);
         }
         CompletableFuture<Void> drained;

@@ -1,0 +1,1139 @@
+package dev.ringside.reactor.poll;
+
+import static dev.ringside.executor.linux.Linux.EPOLLERR;
+import static dev.ringside.executor.linux.Linux.EPOLLHUP;
+import static dev.ringside.executor.linux.Linux.EPOLLIN;
+import static dev.ringside.executor.linux.Linux.EPOLLONESHOT;
+import static dev.ringside.executor.linux.Linux.EPOLLOUT;
+import static dev.ringside.executor.linux.Linux.EPOLLPRI;
+import static dev.ringside.executor.linux.Linux.EPOLLRDBAND;
+import static dev.ringside.executor.linux.Linux.EPOLLRDHUP;
+import static dev.ringside.executor.linux.Linux.EPOLLRDNORM;
+import static dev.ringside.executor.linux.Linux.EPOLLWRBAND;
+import static dev.ringside.executor.linux.Linux.EPOLLWRNORM;
+import static dev.ringside.executor.linux.Linux.EPOLL_CTL_ADD;
+import static dev.ringside.executor.linux.Linux.EPOLL_CTL_DEL;
+import static dev.ringside.executor.linux.Linux.EPOLL_CTL_MOD;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+
+import dev.ringside.executor.AbstractIoSource;
+import dev.ringside.executor.ErrnoException;
+import dev.ringside.executor.Fd;
+import dev.ringside.executor.IoOperation;
+import dev.ringside.executor.IoOperation.Kind;
+import dev.ringside.executor.IoSource;
+import dev.ringside.executor.RawExecutor;
+import dev.ringside.executor.Reactor;
+import dev.ringside.executor.ReactorFactory;
+import dev.ringside.executor.linux.Errno;
+import dev.ringside.executor.linux.LibC;
+import dev.ringside.executor.linux.Linux;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * A reactor on epoll, through FFM: {@code epoll_create1}, {@code epoll_ctl}, {@code epoll_pwait2}
+ * (nanosecond timeouts; {@code epoll_wait} with the timeout rounded up to whole milliseconds where the
+ * kernel lacks it), an eventfd for wake-ups, and a bounded pool of daemon threads for the calls epoll
+ * cannot wait for.
+ *
+ * <h2>Which operations are asynchronous</h2>
+ * A descriptor is <em>pollable</em> if {@code epoll_ctl(EPOLL_CTL_ADD)} accepts it, which
+ * {@link #newSource} tries once: pipes, FIFOs, sockets, eventfds, timerfds, ttys. On those,
+ * {@code read}, {@code write}, {@code waitReadable} and {@code waitWritable} are truly asynchronous:
+ * the loop makes a non-blocking attempt, and on {@code EAGAIN} the operation waits for readiness and
+ * is retried; while it waits it costs no thread, and cancelling it removes it from its queue and
+ * completes it with {@code ECANCELED} at once (while the executor shuts down, in the same loop pass
+ * instead; see {@link #onExecutorDrop()}). An attempt that succeeds or fails at once completes the
+ * operation inside {@code start}, without a wait. Everything else runs as an ordinary blocking call on the reactor's pool and its result is
+ * handed back to the loop: every operation on a descriptor epoll refuses with {@code EPERM} (regular
+ * files, directories, {@code /dev/null}), and {@code fsync}, {@code fdatasync} and {@code fallocate} on
+ * any descriptor. A pool call cannot be stopped once it runs: cancelling it fails the future at once,
+ * but the operation keeps its memory and descriptor until the call returns (the kernel's hold), and
+ * completes then with whatever the kernel answered. A pool call that has not started yet is withdrawn
+ * and completes with {@code ECANCELED}. {@code waitReadable}/{@code waitWritable} on a non-pollable
+ * descriptor complete at once with {@code POLLIN}/{@code POLLOUT}, as {@code poll(2)} reports for
+ * regular files.
+ *
+ * <h2>Non-blocking calls without touching the caller's flags</h2>
+ * Setting {@code O_NONBLOCK} would change the open file description, which the caller may share with
+ * other descriptors and processes, so this reactor never does. Per descriptor and direction it uses
+ * the first of these that the kernel accepts, found by trying:
+ * <ol>
+ *   <li>{@code preadv2}/{@code pwritev2} with {@code RWF_NOWAIT}: a per-call non-blocking flag, honoured
+ *       by pipes, sockets, eventfd reads and timerfd reads on current kernels;</li>
+ *   <li>on {@code EOPNOTSUPP}, {@code recvmsg}/{@code sendmsg} with {@code MSG_DONTWAIT} (sockets on
+ *       kernels whose sockets ignore {@code RWF_NOWAIT}); {@code sendmsg} adds {@code MSG_NOSIGNAL};</li>
+ *   <li>on {@code ENOTSOCK}, <em>ready-then-pool</em>: the operation waits for readiness on the loop
+ *       (cancellable), then the ordinary blocking call runs on the pool while the rest of that
+ *       direction's queue waits behind it, so order is kept. This covers eventfd writes
+ *       (the kernel has no {@code RWF_NOWAIT} for them), ttys, and pipes on old kernels. The call
+ *       finds the descriptor ready unless another reader or writer of the same file takes the
+ *       readiness first, in which case a pool thread, never the loop, waits.</li>
+ * </ol>
+ * Reopening {@code /proc/self/fd/N} for a private non-blocking description was rejected: it only
+ * works for FIFOs ({@code ENXIO} for sockets, eventfds and timerfds), adds a reader or writer to the
+ * pipe, and reopening a device can have side effects ({@code /dev/ptmx} makes a new terminal).
+ *
+ * <h2>Registrations</h2>
+ * A pollable descriptor has at most one registration in the epoll set, holding the union of what its
+ * waiting operations need ({@code EPOLLIN} for reads and {@code waitReadable}, {@code EPOLLOUT} for
+ * writes and {@code waitWritable}), so one descriptor can wait to read and to write at the same time.
+ * Each direction has a FIFO queue of waiting operations; an operation that arrives while its direction
+ * has waiters queues behind them, which keeps reads and writes in order. Registrations are
+ * {@code EPOLLONESHOT}: an event disarms the registration, the loop serves the queues it concerns, and
+ * re-arms with {@code EPOLL_CTL_MOD} only if operations still wait, once per loop pass however many
+ * operations arrived. Compared with level-triggered registrations this needs no {@code MOD} when the
+ * last waiter of a direction is served (the common case), cannot spin on a descriptor that stays ready
+ * while nobody waits, and a registration the loop no longer expects fires at most once.
+ * {@code epoll_data} carries a slot index and generation, never a pointer; a stale event is ignored.
+ *
+ * <p>The registration is added at the first wait and kept, disarmed, while the source is open.
+ * Cancelling the last waiter removes it ({@code EPOLL_CTL_DEL}) if it was armed. Closing the source
+ * removes it too, and always <em>before</em> the descriptor number can be closed: a number closed while
+ * registered could be reused by another file and a later {@code DEL} would then remove that file's
+ * registration. So {@link IoSource#close()} deletes it on the closing thread while the source still owns
+ * the number, and the loop, which re-adds it for operations still waiting, deletes it again before it
+ * completes the last of them (completions are always released after the registration is settled).
+ *
+ * <h2>Wake-ups</h2>
+ * {@link #wake()} writes an eventfd that is registered level-triggered, at most once per burst: a flag
+ * set by the first waker and cleared by the loop before it reads the eventfd. The eventfd is closed last,
+ * behind a gate that waits for callers inside {@code wake()} (and for the closing threads of sources
+ * and {@code newSource}, which use the epoll descriptor), so a late call never reaches a reused number.
+ *
+ * <h2>Draining and closing</h2>
+ * {@link #onExecutorDrop()} completes every waiting operation and every pool call not yet started with
+ * {@code ECANCELED}, deleting registrations first; its stage completes once the pool calls already
+ * running have returned. {@link #close()} then closes the epoll descriptor and, behind the gate, the
+ * eventfd, and stops the pool. If the executor's drain deadline passed, the calls still running keep
+ * their operations' memory for good: those operations are never completed, so nothing frees it.
+ *
+ * <h2>Threads and ownership</h2>
+ * The executor's loop thread, one at a time, owns the slot table, every source's queues and
+ * registration state, the list of pool calls, the counters and the loop's native scratch memory. Any
+ * thread may call {@link #wake()}, {@link #nanoTime()} and {@link #newSource}, and close a source. Pool
+ * threads run the blocking calls; they use only the operation's memory (held by the operation until it
+ * completes) and memory of their own, and hand results back through a concurrent queue and
+ * {@code wake()}. Operations are completed only on the loop thread.
+ */
+public final class EpollReactor implements Reactor {
+
+    private static final System.Logger LOG = System.getLogger("dev.ringside.reactor.poll");
+
+    /** epoll_data of the wake-up eventfd, and of {@link #newSource}'s short-lived probe registration. */
+    private static final long WAKE_DATA = -1, PROBE_DATA = -2;
+    private static final int GATE_CLOSED = 1 << 30;
+    private static final long EVENT_SIZE = LibC.EPOLL_EVENT.byteSize();
+    private static final int MIN_EVENTS = 64, MAX_EVENTS = 4096;
+    /** {@link #attempt} result: the direction's strategy needs readiness first, then a pool call. */
+    private static final long NEEDS_POOL = Long.MIN_VALUE;
+
+    /** Events that concern each direction's waiters, and the revents bits a poll operation reports. */
+    static final int READ_EVENTS = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+    static final int WRITE_EVENTS = EPOLLOUT | EPOLLHUP | EPOLLERR;
+    private static final int READ_POLL_MASK = READ_EVENTS | EPOLLRDNORM | EPOLLRDBAND;
+    private static final int WRITE_POLL_MASK = WRITE_EVENTS | EPOLLWRNORM | EPOLLWRBAND;
+
+    static final int READ = 0, WRITE = 1;
+    /** {@link IoOperation#token()} values. */
+    private static final long IDLE = 0, QUEUED_READ = 1, QUEUED_WRITE = 2, ON_POOL = 3;
+
+    private static final AtomicInteger REACTORS = new AtomicInteger();
+
+    /** How a direction of a pollable descriptor is read or written without blocking; see the class comment. */
+    enum Strategy { NOWAIT, DONTWAIT, READY_THEN_POOL }
+
+    // ---- shared with other threads --------------------------------------------------------------
+    /** The loop's native memory (any thread may read {@link #wakeValue}); freed by {@link #close()}. */
+    private final Arena arena = Arena.ofShared();
+    private final int epollFd;
+    private final int wakeFd;
+    private final MemorySegment wakeValue;
+    /** Threads inside {@link #wake()} or a foreign epoll_ctl, plus {@link #GATE_CLOSED} once closing. */
+    private final AtomicInteger gate = new AtomicInteger();
+    /** Set by the first waker of a burst, cleared by the loop before it reads the eventfd. */
+    private final AtomicBoolean wakePending = new AtomicBoolean();
+    private final AtomicLong wakeWrites = new AtomicLong();
+    private final ThreadPoolExecutor pool;
+    /** Pool calls that returned, for the loop to complete. */
+    private final ConcurrentLinkedQueue<BlockingCall> finished = new ConcurrentLinkedQueue<>();
+    /** Test hook: runs on the pool thread right before each blocking call. */
+    volatile Consumer<IoOperation> blockingCallProbe;
+
+    // ---- loop-confined --------------------------------------------------------------------------
+    private boolean usePwait2;
+    private MemorySegment events;
+    private int maxEvents = MIN_EVENTS;
+    private final MemorySegment timeout;
+    private final MemorySegment ctlEvent;
+    private final MemorySegment wakeBuffer;
+    private final MemorySegment msghdr;
+    private MemorySegment iovecs;
+    private int iovecCapacity;
+    /** Sources with waiting operations or a registration, by slot; a slot's generation counts its reuses. */
+    private PollSource[] slots = new PollSource[16];
+    private int[] generations = new int[16];
+    private int[] freeSlots = new int[16];
+    private int freeCount, slotsUsed;
+    /** Sources whose registration must be (re-)armed before the next wait. */
+    private final ArrayList<PollSource> dirty = new ArrayList<>();
+    private final IdentityHashMap<IoOperation, BlockingCall> onPool = new IdentityHashMap<>();
+    /** Completions collected by one entry point, released at its end (see {@link #flush()}). */
+    private final ArrayList<IoOperation> doneOps = new ArrayList<>();
+    private long[] doneResults = new long[16];
+    private int waiting, blocking, waitCalls;
+    private CompletableFuture<Void> drain;
+    private boolean closed;
+
+    /** A reactor with the default settings of {@link #builder()}. */
+    public EpollReactor() throws IOException {
+        this(builder());
+    }
+
+    private EpollReactor(Builder builder) throws IOException {
+        Linux.requireSupportedPlatform();
+        int ep = -1, wake = -1;
+        try {
+            ep = ErrnoException.check("epoll_create1(EPOLL_CLOEXEC)", LibC.epollCreate1(Linux.EPOLL_CLOEXEC));
+            wake = ErrnoException.check("eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)",
+                    LibC.eventfd(0, Linux.EFD_CLOEXEC | Linux.EFD_NONBLOCK));
+            this.events = arena.allocate(EVENT_SIZE * maxEvents, 8);
+            this.timeout = arena.allocate(LibC.TIMESPEC);
+            this.ctlEvent = arena.allocate(LibC.EPOLL_EVENT);
+            this.wakeBuffer = arena.allocate(8, 8);
+            this.wakeValue = arena.allocate(8, 8);
+            this.msghdr = arena.allocate(Syscalls.MSGHDR_SIZE, 8);
+            this.iovecCapacity = 16;
+            this.iovecs = arena.allocate(LibC.IOVEC.byteSize() * iovecCapacity, 8);
+            wakeValue.set(JAVA_LONG, 0, 1L);
+            ErrnoException.check("epoll_ctl(EPOLL_CTL_ADD, eventfd " + wake + ")", ctl(ep, EPOLL_CTL_ADD, wake, EPOLLIN, WAKE_DATA));
+            this.usePwait2 = !builder.epollWaitOnly && probePwait2(ep);
+        } catch (IOException | RuntimeException e) {
+            if (wake >= 0) {
+                LibC.close(wake);
+            }
+            if (ep >= 0) {
+                LibC.close(ep);
+            }
+            arena.close();
+            throw e;
+        }
+        this.epollFd = ep;
+        this.wakeFd = wake;
+        int number = REACTORS.incrementAndGet();
+        AtomicInteger threads = new AtomicInteger();
+        this.pool = new ThreadPoolExecutor(builder.blockingThreads, builder.blockingThreads, 10, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), work -> {
+                    Thread thread = new Thread(work, "ringside-epoll-" + number + "-blocking-" + threads.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        pool.allowCoreThreadTimeOut(true);
+    }
+
+    private boolean probePwait2(int ep) {
+        timeout.set(JAVA_LONG, 0, 0);
+        timeout.set(JAVA_LONG, 8, 0);
+        int result = Syscalls.epollPwait2(ep, events.address(), maxEvents, timeout.address());
+        if (result == -Errno.ENOSYS || result == -Errno.EPERM) { // EPERM: seccomp profiles that predate it
+            LOG.log(System.Logger.Level.DEBUG, "epoll_pwait2 unavailable ({0}); waiting with epoll_wait in whole milliseconds",
+                    Errno.symbol(-result));
+            return false;
+        }
+        return true;
+    }
+
+    /** Settings of a new reactor. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Settings of an {@link EpollReactor}. */
+    public static final class Builder {
+        private int blockingThreads = 16;
+        private boolean epollWaitOnly;
+
+        private Builder() {
+        }
+
+        /**
+         * Threads of the pool that runs the blocking calls (default 16): at most this many such
+         * operations run at once, the others queue. The threads are daemons and stop when idle.
+         */
+        public Builder blockingThreads(int blockingThreads) {
+            if (blockingThreads < 1) {
+                throw new IllegalArgumentException("blockingThreads must be at least 1: " + blockingThreads);
+            }
+            this.blockingThreads = blockingThreads;
+            return this;
+        }
+
+        /** Test hook: wait with {@code epoll_wait} even where {@code epoll_pwait2} exists. */
+        Builder epollWaitOnly(boolean epollWaitOnly) {
+            this.epollWaitOnly = epollWaitOnly;
+            return this;
+        }
+
+        /** Creates the reactor. */
+        public EpollReactor build() throws IOException {
+            return new EpollReactor(this);
+        }
+
+        /** This builder as a factory for {@link RawExecutor#create}. */
+        public ReactorFactory<EpollReactor> factory() {
+            return this::build;
+        }
+    }
+
+    // ---------------------------------------------------------------- availability
+
+    /** Whether an epoll reactor can be created in this process (a real probe, cached). */
+    public static boolean isAvailable() {
+        return unavailabilityCause().isEmpty();
+    }
+
+    /** Why epoll cannot be used here, from the probe; empty when it can. */
+    public static Optional<String> unavailabilityCause() {
+        return Probe.CAUSE;
+    }
+
+    private static final class Probe {
+        static final Optional<String> CAUSE = probe();
+
+        private static Optional<String> probe() {
+            try (EpollReactor reactor = new EpollReactor()) {
+                return Optional.empty();
+            } catch (IOException | RuntimeException | LinkageError e) {
+                return Optional.of("epoll probe failed: " + e.getMessage());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- what it does
+
+    /** Whether waits use {@code epoll_pwait2} (nanosecond timeouts) rather than {@code epoll_wait} (loop thread). */
+    public boolean usesEpollPwait2() {
+        return usePwait2;
+    }
+
+    /** Operations the reactor holds now: waiting for readiness or in a blocking call (loop thread). */
+    public int operationsInFlight() {
+        return waiting + blocking;
+    }
+
+    // ---------------------------------------------------------------- Reactor
+
+    @Override
+    public void onThreadStart() {
+    }
+
+    @Override
+    public void waitForWork(long deadlineNanos, Runnable setProcessing) throws IOException {
+        applyInterests();
+        long timeoutNanos;
+        if (!finished.isEmpty() || !doneOps.isEmpty()) {
+            timeoutNanos = 0;
+        } else if (deadlineNanos == NO_DEADLINE) {
+            timeoutNanos = -1;
+        } else {
+            timeoutNanos = Math.max(0, deadlineNanos - System.nanoTime());
+        }
+        int count = epollWait(timeoutNanos);
+        waitCalls++;
+        setProcessing.run();
+        if (count < 0) {
+            if (count != -Errno.EINTR) {
+                throw new ErrnoException((usePwait2 ? "epoll_pwait2" : "epoll_wait") + "(fd " + epollFd + ")", -count);
+            }
+            count = 0;
+        }
+        for (int i = 0; i < count; i++) {
+            long base = i * EVENT_SIZE;
+            int revents = events.get(JAVA_INT, base);
+            long data = events.get(JAVA_LONG_UNALIGNED, base + LibC.EPOLL_EVENT_DATA_OFFSET);
+            if (data == WAKE_DATA) {
+                wakePending.set(false); // before the read: a wake after it writes again
+                LibC.read(wakeFd, wakeBuffer, 8);
+            } else if (data >= 0) {
+                int index = (int) data;
+                PollSource source = index < slotsUsed ? slots[index] : null;
+                if (source != null && generations[index] == (int) (data >>> 32)) {
+                    ready(source, revents);
+                }
+            } // PROBE_DATA: newSource's probe, already deleted
+        }
+        if (count == maxEvents && maxEvents < MAX_EVENTS) {
+            maxEvents *= 2;
+            events = arena.allocate(EVENT_SIZE * maxEvents, 8);
+        }
+        reapBlocking();
+        flush();
+        checkDrained();
+    }
+
+    /** One wait: {@code timeoutNanos} -1 waits without limit, 0 does not block. */
+    private int epollWait(long timeoutNanos) {
+        if (usePwait2) {
+            long spec = 0;
+            if (timeoutNanos >= 0) {
+                timeout.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
+                timeout.set(JAVA_LONG, 8, timeoutNanos % 1_000_000_000L);
+                spec = timeout.address();
+            }
+            int result = Syscalls.epollPwait2(epollFd, events.address(), maxEvents, spec);
+            if (result != -Errno.ENOSYS && result != -Errno.EPERM) {
+                return result;
+            }
+            usePwait2 = false;
+        }
+        // Rounded up: a wait must not end before the deadline (rounding down would spin until it).
+        int millis = timeoutNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, Math.ceilDiv(timeoutNanos, 1_000_000L));
+        return LibC.epollWait(epollFd, events, maxEvents, millis);
+    }
+
+    @Override
+    public void wake() {
+        if (wakePending.get() || wakePending.getAndSet(true)) {
+            return; // a write of this burst is on its way or not yet consumed
+        }
+        if (enterGate()) {
+            try {
+                LibC.write(wakeFd, wakeValue, 8);
+                wakeWrites.incrementAndGet();
+            } finally {
+                exitGate();
+            }
+        }
+    }
+
+    /**
+     * Cancels every waiting operation and every pool call that has not started (both complete with
+     * {@code ECANCELED} at once, as do cancels the executor made just before); the stage completes
+     * when the pool calls already running have returned too.
+     */
+    @Override
+    public CompletionStage<Void> onExecutorDrop() {
+        drain = new CompletableFuture<>();
+        for (int i = 0; i < slotsUsed; i++) {
+            PollSource source = slots[i];
+            if (source != null) {
+                cancelQueue(source, source.readers);
+                cancelQueue(source, source.writers);
+                settle(source);
+            }
+        }
+        for (BlockingCall call : new ArrayList<>(onPool.values())) {
+            withdraw(call);
+        }
+        flush();
+        checkDrained();
+        return drain;
+    }
+
+    private void cancelQueue(PollSource source, ArrayDeque<IoOperation> queue) {
+        IoOperation op;
+        while ((op = queue.pollFirst()) != null) {
+            waiting--;
+            op.token(IDLE);
+            done(op, -Errno.ECANCELED);
+        }
+    }
+
+    @Override
+    public long nanoTime() {
+        return System.nanoTime();
+    }
+
+    /**
+     * Wraps {@code fd}: tries {@code EPOLL_CTL_ADD} once (and deletes the probe registration at once);
+     * {@code EPERM} makes a source whose operations all run on the pool, success a pollable source.
+     *
+     * @throws ErrnoException if epoll refuses the descriptor for another reason (e.g. {@code EBADF})
+     * @throws IOException if the reactor is closed
+     */
+    @Override
+    public IoSource newSource(RawExecutor<?> executor, Fd fd) throws IOException {
+        if (executor.reactor() != this) {
+            throw new IllegalArgumentException("newSource: the executor does not run this reactor");
+        }
+        int number = fd.intValue();
+        int result;
+        if (!enterGate()) {
+            throw new IOException("newSource: the EpollReactor is closed");
+        }
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment event = local.allocate(LibC.EPOLL_EVENT);
+            event.set(JAVA_INT, 0, EPOLLONESHOT);
+            event.set(JAVA_LONG_UNALIGNED, LibC.EPOLL_EVENT_DATA_OFFSET, PROBE_DATA);
+            result = LibC.epollCtl(epollFd, EPOLL_CTL_ADD, number, event);
+            if (result == 0) {
+                LibC.epollCtl(epollFd, EPOLL_CTL_DEL, number, MemorySegment.NULL);
+            }
+        } finally {
+            exitGate();
+        }
+        if (result == 0 || result == -Errno.EEXIST) { // EEXIST: the number is registered, so pollable
+            return new PollSource(executor, fd, number);
+        }
+        if (result == -Errno.EPERM) {
+            return new FileSource(executor, fd);
+        }
+        throw new ErrnoException("epoll_ctl(EPOLL_CTL_ADD, fd " + number + ")", -result);
+    }
+
+    /**
+     * Closes the gate (waiting for threads inside {@link #wake()} or a source's close), withdraws pool
+     * calls that never started, stops the pool, and closes the epoll descriptor and the eventfd. Pool
+     * calls still running (the drain deadline passed) keep their operations' memory, which is then
+     * never released: their operations never complete. The loop's native memory is freed: pool threads
+     * never use it.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        gate.getAndAdd(GATE_CLOSED);
+        while ((gate.get() & ~GATE_CLOSED) != 0) {
+            Thread.onSpinWait();
+        }
+        List<Runnable> queued = new ArrayList<>();
+        pool.getQueue().drainTo(queued);
+        pool.shutdown();
+        for (Runnable work : queued) {
+            ((BlockingCall) work).tryCancel();
+        }
+        if (waiting + blocking > 0) {
+            LOG.log(System.Logger.Level.WARNING, "epoll reactor closed with {0} operations still held ({1} in "
+                    + "blocking calls); their memory and descriptors are leaked, never freed", waiting + blocking, blocking);
+        }
+        LibC.close(epollFd);
+        LibC.close(wakeFd);
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "EpollReactor[epoll fd " + epollFd + (closed ? ", closed" : "") + "]";
+    }
+
+    // ---------------------------------------------------------------- the gate
+
+    private boolean enterGate() {
+        if ((gate.getAndIncrement() & GATE_CLOSED) != 0) {
+            gate.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    private void exitGate() {
+        gate.decrementAndGet();
+    }
+
+    /** Any thread, with the number still owned by the caller: removes its registration if there is one. */
+    private void deleteForeign(int number) {
+        if (enterGate()) {
+            try {
+                LibC.epollCtl(epollFd, EPOLL_CTL_DEL, number, MemorySegment.NULL); // ENOENT: none
+            } finally {
+                exitGate();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- pollable sources
+
+    private void start(PollSource source, IoOperation op) {
+        switch (op.kind()) {
+            case READ, POLL_READABLE -> startWaitable(source, op, READ);
+            case WRITE, POLL_WRITABLE -> startWaitable(source, op, WRITE);
+            case FSYNC, FDATASYNC, FALLOCATE -> submitBlocking(op, null, 0);
+        }
+        flush();
+    }
+
+    private void startWaitable(PollSource source, IoOperation op, int direction) {
+        boolean poll = op.kind() == Kind.POLL_READABLE || op.kind() == Kind.POLL_WRITABLE;
+        if (!poll && source.queue(direction).isEmpty() && !source.busy(direction)) {
+            long result = attempt(source, op, direction);
+            if (result != -Errno.EAGAIN && result != NEEDS_POOL) {
+                done(op, result);
+                return;
+            }
+        }
+        source.queue(direction).addLast(op);
+        op.token(direction == READ ? QUEUED_READ : QUEUED_WRITE);
+        waiting++;
+        if (source.slot < 0) {
+            allocateSlot(source);
+        }
+        settle(source);
+    }
+
+    /**
+     * One non-blocking read or write with the direction's strategy, falling back to the next strategy
+     * when the kernel refuses one. Returns the kernel's result, or {@link #NEEDS_POOL}.
+     */
+    private long attempt(PollSource source, IoOperation op, int direction) {
+        boolean read = direction == READ;
+        while (true) {
+            long result;
+            switch (source.strategy(direction)) {
+                case NOWAIT -> {
+                    long iov = iovecs(op);
+                    do {
+                        result = read
+                                ? Syscalls.preadv2(op.fd(), iov, op.bufferCount(), op.offset(), Linux.RWF_NOWAIT)
+                                : Syscalls.pwritev2(op.fd(), iov, op.bufferCount(), op.offset(), Linux.RWF_NOWAIT);
+                    } while (result == -Errno.EINTR);
+                    if (result == -Errno.EOPNOTSUPP || result == -Errno.ENOSYS) {
+                        source.strategy(direction, Strategy.DONTWAIT);
+                        continue;
+                    }
+                    return result;
+                }
+                case DONTWAIT -> {
+                    if (op.offset() != IoSource.CURRENT_POSITION) { // a seekable file, so not a socket
+                        source.strategy(direction, Strategy.READY_THEN_POOL);
+                        continue;
+                    }
+                    msghdr.fill((byte) 0);
+                    msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOV, iovecs(op));
+                    msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOVLEN, op.bufferCount());
+                    do {
+                        result = read
+                                ? Syscalls.recvmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT)
+                                : Syscalls.sendmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT | Linux.MSG_NOSIGNAL);
+                    } while (result == -Errno.EINTR);
+                    if (result == -Errno.ENOTSOCK) {
+                        source.strategy(direction, Strategy.READY_THEN_POOL);
+                        continue;
+                    }
+                    return result;
+                }
+                default -> {
+                    return NEEDS_POOL;
+                }
+            }
+        }
+    }
+
+    /** The address of the loop's iovec array, filled with {@code op}'s buffers. */
+    private long iovecs(IoOperation op) {
+        int count = op.bufferCount();
+        if (count > iovecCapacity) {
+            iovecCapacity = Math.max(count, iovecCapacity * 2);
+            iovecs = arena.allocate(LibC.IOVEC.byteSize() * iovecCapacity, 8);
+        }
+        for (int i = 0; i < count; i++) {
+            MemorySegment buffer = op.buffer(i);
+            iovecs.set(JAVA_LONG, 16L * i, buffer.address());
+            iovecs.set(JAVA_LONG, 16L * i + 8, buffer.byteSize());
+        }
+        return iovecs.address();
+    }
+
+    /** Loop: the registration of {@code source} reported {@code revents}; it is disarmed now. */
+    private void ready(PollSource source, int revents) {
+        source.armed = 0;
+        if ((revents & READ_EVENTS) != 0) {
+            serve(source, READ, revents & READ_POLL_MASK);
+        }
+        if ((revents & WRITE_EVENTS) != 0) {
+            serve(source, WRITE, revents & WRITE_POLL_MASK);
+        }
+        settle(source);
+    }
+
+    /** Completes the direction's waiters in order until one would block. */
+    private void serve(PollSource source, int direction, int revents) {
+        ArrayDeque<IoOperation> queue = source.queue(direction);
+        IoOperation op;
+        while (!source.busy(direction) && (op = queue.peekFirst()) != null) {
+            long result;
+            if (op.kind() == Kind.POLL_READABLE || op.kind() == Kind.POLL_WRITABLE) {
+                result = revents;
+            } else {
+                result = attempt(source, op, direction);
+                if (result == -Errno.EAGAIN) {
+                    return;
+                }
+            }
+            queue.pollFirst();
+            waiting--;
+            op.token(IDLE);
+            if (result == NEEDS_POOL) {
+                submitBlocking(op, source, direction);
+            } else {
+                done(op, result);
+            }
+        }
+    }
+
+    private static int wanted(PollSource source) {
+        return (!source.readers.isEmpty() && !source.readBusy ? EPOLLIN : 0)
+                | (!source.writers.isEmpty() && !source.writeBusy ? EPOLLOUT : 0);
+    }
+
+    /**
+     * After any change to {@code source}'s waiters: with waiters, schedules the registration to match
+     * them; without, deletes it if it is armed or the source is closing (while the operation whose
+     * completion is pending still holds the number), and frees the slot once unregistered.
+     */
+    private void settle(PollSource source) {
+        if (closed) {
+            return; // the epoll descriptor is gone (and its number may be reused)
+        }
+        if (source.hasWaiters()) {
+            if (!source.registered || source.armed != wanted(source)) {
+                markDirty(source);
+            }
+            return;
+        }
+        if (source.registered && (source.armed != 0 || source.closing)) {
+            LibC.epollCtl(epollFd, EPOLL_CTL_DEL, source.number, MemorySegment.NULL); // ENOENT: the closer did it
+            source.registered = false;
+            source.armed = 0;
+        }
+        if (!source.registered && source.slot >= 0) {
+            freeSlot(source);
+        }
+    }
+
+    private void markDirty(PollSource source) {
+        if (!source.dirty) {
+            source.dirty = true;
+            dirty.add(source);
+        }
+    }
+
+    /** Before each wait: arms the registrations of the sources whose waiters changed. */
+    private void applyInterests() {
+        for (int i = 0; i < dirty.size(); i++) {
+            PollSource source = dirty.get(i);
+            source.dirty = false;
+            // Only waiters, which hold the number open, justify an epoll_ctl here.
+            if (!closed && source.hasWaiters()) {
+                int want = wanted(source);
+                if (want != 0 && (!source.registered || source.armed != want)) {
+                    arm(source, want);
+                }
+            }
+        }
+        dirty.clear();
+        flush();
+    }
+
+    private void arm(PollSource source, int want) {
+        source.everRegistered = true; // before the ADD: see PollSource.close
+        long data = ((long) generations[source.slot] << 32) | source.slot;
+        int op = source.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        int result = ctl(epollFd, op, source.number, want | EPOLLONESHOT, data);
+        if (result == -Errno.ENOENT && op == EPOLL_CTL_MOD) { // the source's closing thread deleted it
+            result = ctl(epollFd, EPOLL_CTL_ADD, source.number, want | EPOLLONESHOT, data);
+        } else if (result == -Errno.EEXIST && op == EPOLL_CTL_ADD) {
+            result = ctl(epollFd, EPOLL_CTL_MOD, source.number, want | EPOLLONESHOT, data);
+        }
+        if (result < 0) { // e.g. ENOSPC (max_user_watches): the waiters cannot wait
+            LOG.log(System.Logger.Level.WARNING, "epoll_ctl for fd {0} failed: {1}", source.number, Errno.symbol(-result));
+            source.registered = false;
+            source.armed = 0;
+            for (ArrayDeque<IoOperation> queue : List.of(source.readers, source.writers)) {
+                IoOperation waiter;
+                while ((waiter = queue.pollFirst()) != null) {
+                    waiting--;
+                    waiter.token(IDLE);
+                    done(waiter, result);
+                }
+            }
+            settle(source);
+            return;
+        }
+        source.registered = true;
+        source.armed = want;
+    }
+
+    private int ctl(int ep, int op, int fd, int eventMask, long data) {
+        ctlEvent.set(JAVA_INT, 0, eventMask);
+        ctlEvent.set(JAVA_LONG_UNALIGNED, LibC.EPOLL_EVENT_DATA_OFFSET, data);
+        return LibC.epollCtl(ep, op, fd, ctlEvent);
+    }
+
+    private void cancel(PollSource source, IoOperation op) {
+        long token = op.token();
+        if (token == QUEUED_READ || token == QUEUED_WRITE) {
+            if (source.queue(token == QUEUED_READ ? READ : WRITE).remove(op)) {
+                waiting--;
+                op.token(IDLE);
+                settle(source);
+                done(op, -Errno.ECANCELED);
+            }
+        } else if (token == ON_POOL) {
+            BlockingCall call = onPool.get(op);
+            if (call != null) {
+                withdraw(call);
+            }
+        }
+        flush();
+    }
+
+    /** Loop: the source was closed; its closing thread has deleted the registration (see PollSource.close). */
+    private void sourceClosed(PollSource source) {
+        if (closed) {
+            return;
+        }
+        if (source.hasWaiters()) {
+            source.armed = 0; // the registration may be gone: re-add it for the waiters (MOD, else ADD)
+            markDirty(source);
+        } else {
+            source.registered = false;
+            source.armed = 0;
+            if (source.slot >= 0) {
+                freeSlot(source);
+            }
+        }
+    }
+
+    private void allocateSlot(PollSource source) {
+        int index;
+        if (freeCount > 0) {
+            index = freeSlots[--freeCount];
+        } else {
+            if (slotsUsed == slots.length) {
+                slots = Arrays.copyOf(slots, slotsUsed * 2);
+                generations = Arrays.copyOf(generations, slotsUsed * 2);
+                freeSlots = Arrays.copyOf(freeSlots, slotsUsed * 2);
+            }
+            index = slotsUsed++;
+        }
+        slots[index] = source;
+        source.slot = index;
+    }
+
+    private void freeSlot(PollSource source) {
+        int index = source.slot;
+        slots[index] = null;
+        generations[index] = (generations[index] + 1) & Integer.MAX_VALUE;
+        freeSlots[freeCount++] = index;
+        source.slot = -1;
+    }
+
+    // ---------------------------------------------------------------- blocking calls
+
+    /** Hands {@code op} to the pool; {@code gated} is the source whose direction waits for it, or null. */
+    private void submitBlocking(IoOperation op, PollSource gated, int direction) {
+        BlockingCall call = new BlockingCall(op, gated, direction);
+        try {
+            pool.execute(call);
+        } catch (RejectedExecutionException e) { // only once closed
+            done(op, -Errno.ECANCELED);
+            return;
+        }
+        op.token(ON_POOL);
+        onPool.put(op, call);
+        blocking++;
+        if (gated != null) {
+            gated.busy(direction, true);
+        }
+    }
+
+    /** Loop: withdraws {@code call} if it has not started; a running call completes when it returns. */
+    private void withdraw(BlockingCall call) {
+        if (call.tryCancel()) {
+            finishBlocking(call, -Errno.ECANCELED);
+        }
+    }
+
+    private void reapBlocking() {
+        BlockingCall call;
+        while ((call = finished.poll()) != null) {
+            long result = call.result;
+            PollSource gated = call.gated;
+            if (gated != null && result == -Errno.EAGAIN) {
+                if (!call.op.isCancelled() && drain == null) {
+                    // Someone else took the readiness (or the caller's description is O_NONBLOCK): wait again.
+                    onPool.remove(call.op);
+                    blocking--;
+                    gated.busy(call.direction, false);
+                    gated.queue(call.direction).addFirst(call.op);
+                    call.op.token(call.direction == READ ? QUEUED_READ : QUEUED_WRITE);
+                    waiting++;
+                    if (gated.slot < 0) {
+                        allocateSlot(gated);
+                    }
+                    settle(gated);
+                    continue;
+                }
+                result = -Errno.ECANCELED;
+            }
+            finishBlocking(call, result);
+        }
+    }
+
+    private void finishBlocking(BlockingCall call, long result) {
+        onPool.remove(call.op);
+        blocking--;
+        call.op.token(IDLE);
+        if (call.gated != null) {
+            call.gated.busy(call.direction, false);
+            settle(call.gated);
+        }
+        done(call.op, result);
+    }
+
+    // ---------------------------------------------------------------- completions
+
+    /** Collects a completion; {@link #flush()} releases it. */
+    private void done(IoOperation op, long result) {
+        int n = doneOps.size();
+        if (n == doneResults.length) {
+            doneResults = Arrays.copyOf(doneResults, n * 2);
+        }
+        doneOps.add(op);
+        doneResults[n] = result;
+    }
+
+    /**
+     * Completes the collected operations. Every entry point ends with it, after the registrations are
+     * settled: completing may release the last hold on a descriptor and close its number, which must
+     * not happen while the number is still in the epoll set.
+     */
+    private void flush() {
+        for (int i = 0; i < doneOps.size(); i++) {
+            try {
+                doneOps.get(i).complete(doneResults[i]);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "completing " + doneOps.get(i) + " failed", e);
+            }
+        }
+        doneOps.clear();
+    }
+
+    private void checkDrained() {
+        if (drain != null && !drain.isDone() && waiting == 0 && blocking == 0) {
+            drain.complete(null);
+        }
+    }
+
+    // ---------------------------------------------------------------- test hooks
+
+    /** {@code eventfd} writes made by {@link #wake()} so far. */
+    long wakeWrites() {
+        return wakeWrites.get();
+    }
+
+    /** Waits made so far (loop thread). */
+    int waitCalls() {
+        return waitCalls;
+    }
+
+    /** The epoll descriptor, to read its registrations from {@code /proc/self/fdinfo}. */
+    int epollFd() {
+        return epollFd;
+    }
+
+    /** Forces the strategies of a pollable source before its first operation (no loop running). */
+    static void forceStrategies(IoSource source, Strategy read, Strategy write) {
+        PollSource pollable = (PollSource) source;
+        pollable.readStrategy = read;
+        pollable.writeStrategy = write;
+    }
+
+    /** The strategies a pollable source uses now, as {@code "read/write"} (no loop running). */
+    static String strategies(IoSource source) {
+        PollSource pollable = (PollSource) source;
+        return pollable.readStrategy + "/" + pollable.writeStrategy;
+    }
+
+    /** Whether {@code source} is a pollable source (else its operations run on the pool). */
+    static boolean isPollable(IoSource source) {
+        return source instanceof PollSource;
+    }
+
+    // ---------------------------------------------------------------- sources
+
+    /**
+     * The source of a pollable descriptor. Everything but {@link #closing} and {@link #everRegistered}
+     * is confined to the loop thread.
+     */
+    private final class PollSource extends AbstractIoSource {
+        final int number;
+        final ArrayDeque<IoOperation> readers = new ArrayDeque<>(4), writers = new ArrayDeque<>(4);
+        Strategy readStrategy = Strategy.NOWAIT, writeStrategy = Strategy.NOWAIT;
+        /** A ready-then-pool call of the direction is on the pool; its queue waits behind it. */
+        boolean readBusy, writeBusy;
+        int slot = -1;
+        /** In the epoll set, as far as the loop knows (the closing thread may have deleted it). */
+        boolean registered;
+        /** The events armed, 0 once the one-shot registration fired. */
+        int armed;
+        boolean dirty;
+        /** Set by {@link #close()} before it deletes the registration. */
+        volatile boolean closing;
+        /** Set by the loop before the first {@code EPOLL_CTL_ADD}; lets {@link #close()} skip a useless DEL. */
+        volatile boolean everRegistered;
+
+        PollSource(RawExecutor<?> executor, Fd fd, int number) {
+            super(executor, fd);
+            this.number = number;
+        }
+
+        ArrayDeque<IoOperation> queue(int direction) {
+            return direction == READ ? readers : writers;
+        }
+
+        boolean busy(int direction) {
+            return direction == READ ? readBusy : writeBusy;
+        }
+
+        void busy(int direction, boolean busy) {
+            if (direction == READ) {
+                readBusy = busy;
+            } else {
+                writeBusy = busy;
+            }
+        }
+
+        Strategy strategy(int direction) {
+            return direction == READ ? readStrategy : writeStrategy;
+        }
+
+        void strategy(int direction, Strategy strategy) {
+            if (direction == READ) {
+                readStrategy = strategy;
+            } else {
+                writeStrategy = strategy;
+            }
+        }
+
+        boolean hasWaiters() {
+            return !readers.isEmpty() || !writers.isEmpty();
+        }
+
+        @Override
+        protected void start(IoOperation operation) {
+            EpollReactor.this.start(this, operation);
+        }
+
+        @Override
+        protected void cancel(IoOperation operation) {
+            EpollReactor.this.cancel(this, operation);
+        }
+
+        @Override
+        protected void closed() {
+            sourceClosed(this);
+        }
+
+        /**
+         * Any thread. Deletes the epoll registration while this source still owns the number, then closes
+         * as {@link AbstractIoSource#close()} does. Operations in flight still complete: the loop re-adds
+         * the registration for those that wait (see {@link EpollReactor} on registrations).
+         */
+        @Override
+        public void close() {
+            if (isClosed()) {
+                return;
+            }
+            closing = true;
+            if (everRegistered) { // else the loop sees closing before it ever registers
+                deleteForeign(number);
+            }
+            super.close();
+        }
+    }
+
+    /** The source of a descriptor epoll refuses (a regular file): every operation runs on the pool. */
+    private final class FileSource extends AbstractIoSource {
+        FileSource(RawExecutor<?> executor, Fd fd) {
+            super(executor, fd);
+        }
+
+        @Override
+        protected void start(IoOperation operation) {
+            switch (operation.kind()) {
+                case POLL_READABLE -> done(operation, EPOLLIN);
+                case POLL_WRITABLE -> done(operation, EPOLLOUT);
+                default -> submitBlocking(operation, null, 0);
+            }
+            flush();
+        }
+
+        @Override
+        protected void cancel(IoOperation operation) {
+            BlockingCall call = onPool.get(operation);
+            if (call != null) {
+                withdraw(call);
+            }
+            flush();
+        }
+    }
+
+    /**
+     * One blocking call on the pool. {@code state} goes from PENDING to RUNNING (the pool thread) or to
+     * CANCELLED (the loop), once; {@code result} is written by the pool thread before it queues the call
+     * on {@link #finished}, which publishes it to the loop.
+     */
+    private final class BlockingCall implements Runnable {
+        private static final int PENDING = 0, RUNNING = 1, CANCELLED = 2;
+
+        final IoOperation op;
+        final PollSource gated;
+        final int direction;
+        private final AtomicInteger state = new AtomicInteger(PENDING);
+        long result;
+
+        BlockingCall(IoOperation op, PollSource gated, int direction) {
+            this.op = op;
+            this.gated = gated;
+            this.direction = direction;
+        }
+
+        boolean tryCancel() {
+            return state.compareAndSet(PENDING, CANCELLED);
+        }
+
+        @Override
+        public void run() {
+            if (!state.compareAndSet(PENDING, RUNNING)) {
+                return;
+            }
+            try {
+                Consumer<IoOperation> probe = blockingCallProbe;
+                if (probe != null) {
+                    probe.accept(op);
+                }
+                result = BlockingCalls.perform(op);
+            } catch (Throwable failure) {
+                LOG.log(System.Logger.Level.ERROR, "blocking call for " + op + " failed", failure);
+                result = -Errno.EIO;
+            } finally {
+                finished.offer(this);
+                wake();
+            }
+        }
+    }
+}

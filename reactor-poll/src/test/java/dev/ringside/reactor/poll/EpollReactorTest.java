@@ -1,0 +1,667 @@
+package dev.ringside.reactor.poll;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringside.executor.ErrnoException;
+import dev.ringside.executor.Fd;
+import dev.ringside.executor.IoBuffer;
+import dev.ringside.executor.IoOperation;
+import dev.ringside.executor.IoSource;
+import dev.ringside.executor.MemRegion;
+import dev.ringside.executor.RawExecutor;
+import dev.ringside.executor.Reactor;
+import dev.ringside.executor.ReactorProvider;
+import dev.ringside.executor.Task;
+import dev.ringside.executor.linux.LibC;
+import dev.ringside.executor.linux.Linux;
+import dev.ringside.reactor.poll.EpollReactor.Strategy;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** epoll-specific behaviour, on the real kernel. */
+class EpollReactorTest {
+
+    @TempDir
+    Path dir;
+
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @BeforeAll
+    static void requireEpoll() {
+        EpollFixture.assumeAvailable();
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (AutoCloseable closeable : cleanup.reversed()) {
+            closeable.close();
+        }
+    }
+
+    private <T extends AutoCloseable> T later(T closeable) {
+        cleanup.add(closeable);
+        return closeable;
+    }
+
+    // ---------------------------------------------------------------- registrations
+
+    @Test
+    void oneSocketWaitsToReadAndToWriteAtTheSameTimeWithOneRegistration() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.SocketPair pair = Fd.socketpair();
+        int aFd = pair.first().intValue();
+        IoSource a = later(executor.register(pair.first()));
+        IoSource b = later(executor.register(pair.second()));
+        EpollFixture.fillWithoutBlocking(aFd); // a cannot send until b reads
+        byte[] into = new byte[4];
+        CompletableFuture<Integer> read = a.read(-1, into);
+        CompletableFuture<Integer> write = a.write(-1, new byte[4096]);
+        CompletableFuture<Void> readable = a.waitReadable();
+        CompletableFuture<Void> writable = a.waitWritable();
+        executor.runUntil(executor.sleep(Duration.ofMillis(5)));
+        assertFalse(read.isDone() || write.isDone() || readable.isDone() || writable.isDone(), "all four wait");
+        Map<Integer, Integer> registered = registrations(executor.reactor());
+        assertTrue(registered.containsKey(aFd), "a is registered: " + registered);
+        assertEquals(Linux.EPOLLIN | Linux.EPOLLOUT, registered.get(aFd) & (Linux.EPOLLIN | Linux.EPOLLOUT),
+                "one registration holds both interests");
+
+        executor.runUntil(b.write(-1, bytes("ping")));
+        assertEquals(4, executor.runUntil(read));
+        assertArrayEquals(bytes("ping"), into);
+        executor.runUntil(readable);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2))); // a loop pass re-arms before it waits
+        assertFalse(write.isDone() || writable.isDone(), "the write still waits for room");
+        assertEquals(Linux.EPOLLOUT, registrations(executor.reactor()).get(aFd) & (Linux.EPOLLIN | Linux.EPOLLOUT),
+                "re-armed for the remaining writer only");
+
+        byte[] sink = new byte[1 << 16];
+        while (!write.isDone()) {
+            executor.runUntil(b.read(-1, sink)); // each read frees room; the write's bytes come last
+        }
+        assertTrue(write.join() > 0);
+        executor.runUntil(writable);
+        assertEquals(0, registrations(executor.reactor()).get(aFd) & (Linux.EPOLLIN | Linux.EPOLLOUT),
+                "nothing waits: the one-shot registration stays disarmed");
+    }
+
+    @Test
+    void cancellingTheLastWaiterRemovesTheRegistration() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        int readFd = pipe.readEnd().intValue();
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        later(executor.register(pipe.writeEnd()));
+        IoBuffer buffer = later(IoBuffer.allocate(8));
+        CompletableFuture<Integer> read = readEnd.read(-1, buffer, new MemRegion(0, 8));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertEquals(Linux.EPOLLIN, registrations(executor.reactor()).get(readFd) & Linux.EPOLLIN);
+        assertTrue(read.cancel(false));
+        loopUntil(executor, () -> buffer.refCount() == 1);
+        assertFalse(registrations(executor.reactor()).containsKey(readFd), "the interest is gone from the epoll set");
+        assertEquals(0, executor.reactor().operationsInFlight());
+    }
+
+    @Test
+    void closingASourceDeletesItsRegistrationEvenWhenTheFileLivesOn() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        Fd keepAlive = later(pipe.readEnd().dup()); // without a DEL, the closed number would stay registered
+        IoSource writeEnd = later(executor.register(pipe.writeEnd()));
+
+        // An idle source: it waited once, its registration stays (disarmed) until it is closed.
+        int idleFd = pipe.readEnd().intValue();
+        IoSource idle = executor.register(pipe.readEnd());
+        CompletableFuture<Integer> first = idle.read(-1, new byte[1]);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        executor.runUntil(writeEnd.write(-1, bytes("1")));
+        assertEquals(1, executor.runUntil(first));
+        assertTrue(registrations(executor.reactor()).containsKey(idleFd));
+        idle.close();
+        assertFalse(registrations(executor.reactor()).containsKey(idleFd), "closed while idle");
+
+        // A source closed while a read waits: the read still completes, then the registration goes.
+        Fd second = keepAlive.dup();
+        int busyFd = second.intValue();
+        IoSource busy = executor.register(second);
+        byte[] into = new byte[3];
+        CompletableFuture<Integer> pending = busy.read(-1, into);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        busy.close();
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(pending.isDone());
+        executor.runUntil(writeEnd.write(-1, bytes("end")));
+        assertEquals(3, executor.runUntil(pending));
+        assertArrayEquals(bytes("end"), into);
+        assertFalse(registrations(executor.reactor()).containsKey(busyFd), "deleted before the last hold closed the number");
+    }
+
+    // ---------------------------------------------------------------- the caller's descriptor flags
+
+    @Test
+    void theCallersFileStatusFlagsAreLeftAsTheyWere() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        int readFd = pipe.readEnd().intValue(), writeFd = pipe.writeEnd().intValue();
+        int writeFlags = LibC.fcntl(writeFd, Linux.F_GETFL, 0);
+        LibC.fcntl(writeFd, Linux.F_SETFL, writeFlags | Linux.O_NONBLOCK); // the caller's choice for this end
+        int readBefore = LibC.fcntl(readFd, Linux.F_GETFL, 0), writeBefore = LibC.fcntl(writeFd, Linux.F_GETFL, 0);
+        assertEquals(0, readBefore & Linux.O_NONBLOCK);
+        assertEquals(Linux.O_NONBLOCK, writeBefore & Linux.O_NONBLOCK);
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        IoSource writeEnd = later(executor.register(pipe.writeEnd()));
+
+        CompletableFuture<Integer> read = readEnd.read(-1, new byte[4]); // waits: the pipe is empty
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertEquals(readBefore, LibC.fcntl(readFd, Linux.F_GETFL, 0), "while a read waits");
+        executor.runUntil(writeEnd.write(-1, bytes("data")));
+        assertEquals(4, executor.runUntil(read));
+        EpollFixture.fillWithoutBlocking(writeFd);
+        CompletableFuture<Integer> write = writeEnd.write(-1, bytes("more")); // waits: the pipe is full
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(write.isDone());
+        while (!write.isDone()) {
+            executor.runUntil(readEnd.read(-1, new byte[1 << 16]));
+        }
+        assertEquals(4, write.join());
+
+        assertEquals(readBefore, LibC.fcntl(readFd, Linux.F_GETFL, 0), "the blocking end is still blocking");
+        assertEquals(writeBefore, LibC.fcntl(writeFd, Linux.F_GETFL, 0), "the non-blocking end is still non-blocking");
+    }
+
+    // ---------------------------------------------------------------- the blocking pool
+
+    @Test
+    void regularFileCallsRunOnThePoolWhileTheLoopKeepsRunningTasks() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Path path = Files.write(dir.resolve("file"), bytes("0123456789"));
+        IoSource file = later(executor.register(Fd.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)));
+        assertFalse(EpollReactor.isPollable(file), "epoll refuses a regular file");
+        CountDownLatch inCall = new CountDownLatch(1), release = new CountDownLatch(1);
+        List<Thread> callers = Collections.synchronizedList(new ArrayList<>());
+        List<IoOperation.Kind> kinds = Collections.synchronizedList(new ArrayList<>());
+        executor.reactor().blockingCallProbe = op -> {
+            callers.add(Thread.currentThread());
+            kinds.add(op.kind());
+            inCall.countDown();
+            await(release);
+        };
+
+        byte[] into = new byte[4];
+        CompletableFuture<Integer> read = file.read(3, into);
+        loopUntil(executor, () -> inCall.getCount() == 0);
+        int[] ran = {0};
+        CompletableFuture<Void> thousand = new CompletableFuture<>();
+        executor.execute(new Runnable() {
+            @Override
+            public void run() {
+                if (++ran[0] == 1000) {
+                    thousand.complete(null);
+                } else {
+                    executor.execute(this);
+                }
+            }
+        });
+        executor.runUntil(thousand);
+        assertFalse(read.isDone(), "the read is held inside its call, yet the loop ran 1,000 tasks");
+        release.countDown();
+        assertEquals(4, executor.runUntil(read));
+        assertArrayEquals(bytes("3456"), into);
+
+        executor.runUntil(file.write(0, bytes("ab")));
+        executor.runUntil(file.fsync());
+        executor.runUntil(file.fdatasync());
+        executor.runUntil(file.fallocate(0, 100));
+        executor.runUntil(file.waitReadable()); // a regular file is always ready: no call at all
+        assertEquals(List.of(IoOperation.Kind.READ, IoOperation.Kind.WRITE, IoOperation.Kind.FSYNC,
+                IoOperation.Kind.FDATASYNC, IoOperation.Kind.FALLOCATE), kinds);
+        Thread loop = Thread.currentThread();
+        for (Thread caller : callers) {
+            assertNotSame(loop, caller);
+            assertTrue(caller.getName().startsWith("ringside-epoll-") && caller.isDaemon(), caller.toString());
+        }
+    }
+
+    @Test
+    void fsyncOnAPipeRunsOnThePoolAndReportsTheKernelsAnswer() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        later(executor.register(pipe.writeEnd()));
+        AtomicReference<Thread> caller = new AtomicReference<>();
+        executor.reactor().blockingCallProbe = op -> caller.set(Thread.currentThread());
+        CompletionException failure = assertThrows(CompletionException.class, () -> executor.runUntil(readEnd.fsync()));
+        assertEquals("EINVAL", assertInstanceOf(ErrnoException.class, failure.getCause()).symbol());
+        assertNotSame(Thread.currentThread(), caller.get());
+    }
+
+    @Test
+    void closeWaitsForARunningBlockingCallAndPastTheDeadlineLeaksItsMemory() throws Exception {
+        Path path = Files.write(dir.resolve("held"), bytes("held"));
+        for (boolean releaseBeforeDeadline : new boolean[] {true, false}) {
+            RawExecutor<EpollReactor> executor = RawExecutor.builder(EpollReactor::new)
+                    .drainDeadline(releaseBeforeDeadline ? Duration.ofSeconds(30) : Duration.ofMillis(50)).build();
+            IoSource file = executor.register(Fd.open(path, StandardOpenOption.READ));
+            CountDownLatch inCall = new CountDownLatch(1), release = new CountDownLatch(1);
+            AtomicReference<Thread> caller = new AtomicReference<>();
+            executor.reactor().blockingCallProbe = op -> {
+                caller.set(Thread.currentThread());
+                inCall.countDown();
+                await(release);
+            };
+            IoBuffer buffer = IoBuffer.allocate(4);
+            CompletableFuture<Integer> read = file.read(0, buffer, new MemRegion(0, 4));
+            loopUntil(executor, () -> inCall.getCount() == 0);
+            Thread closer = Thread.ofPlatform().start(executor::close);
+            if (releaseBeforeDeadline) {
+                closer.join(200);
+                assertTrue(closer.isAlive(), "close waits for the call to return");
+                release.countDown();
+                closer.join();
+                assertEquals(1, buffer.refCount(), "the call returned: its hold is released");
+            } else {
+                closer.join();
+                assertEquals(2, buffer.refCount(), "past the deadline the call's memory is held for good");
+                release.countDown();
+                caller.get().join(); // the call returned and its thread ended (the pool is shut down)
+                assertEquals(2, buffer.refCount(), "a call returning after close never frees its memory");
+            }
+            assertTrue(executor.isTerminated());
+            assertTrue(read.isCancelled());
+            file.close();
+            buffer.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    @Test
+    void closingFromAnotherThreadWithAThousandPendingReadsDrainsAndLeaksNothing() throws Exception {
+        long descriptorsBefore = openDescriptors();
+        List<IoBuffer> buffers = new ArrayList<>();
+        List<CompletableFuture<Integer>> reads = new ArrayList<>();
+        List<Fd.Pipe> pipes = new ArrayList<>();
+        RawExecutor<EpollReactor> executor = RawExecutor.create(EpollReactor::new);
+        for (int i = 0; i < 500; i++) {
+            Fd.Pipe pipe = Fd.pipe();
+            pipes.add(pipe);
+            IoSource readEnd = executor.register(pipe.readEnd());
+            for (int j = 0; j < 2; j++) {
+                IoBuffer buffer = IoBuffer.allocate(64);
+                buffers.add(buffer);
+                reads.add(readEnd.read(-1, buffer, new MemRegion(0, 64)));
+            }
+            if (i % 2 == 0) {
+                readEnd.close(); // half the sources are closed: their reads hold the descriptor
+            }
+        }
+        executor.runUntil(executor.sleep(Duration.ofMillis(20)));
+        assertEquals(1000, executor.reactor().operationsInFlight());
+        Thread closer = Thread.ofPlatform().start(executor::close);
+        closer.join();
+        assertTrue(executor.isTerminated());
+        for (int i = 0; i < buffers.size(); i++) {
+            assertTrue(reads.get(i).isCancelled(), "read " + i + " failed with CancellationException: " + reads.get(i));
+            assertEquals(1, buffers.get(i).refCount(), "buffer " + i + " handed back once");
+            buffers.get(i).close();
+            assertTrue(buffers.get(i).isFreed());
+        }
+        for (int i = 0; i < pipes.size(); i++) {
+            pipes.get(i).writeEnd().close();
+            if (i % 2 == 1) {
+                pipes.get(i).readEnd().close(); // never closed through its source
+            }
+        }
+        assertEquals(descriptorsBefore, openDescriptors(), "no descriptor leaks: epoll fd, eventfd and pipes are closed");
+    }
+
+    // ---------------------------------------------------------------- wake-ups and waiting
+
+    @Test
+    void aBurstOfWakeUpsFromManyThreadsWritesTheEventfdOnce() throws Exception {
+        try (EpollReactor reactor = new EpollReactor()) {
+            List<Thread> wakers = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                wakers.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < 1000; i++) {
+                        reactor.wake();
+                    }
+                }));
+            }
+            for (Thread waker : wakers) {
+                waker.join();
+            }
+            assertEquals(1, reactor.wakeWrites(), "one eventfd write for the whole burst");
+            AtomicInteger processing = new AtomicInteger();
+            reactor.waitForWork(Reactor.NO_DEADLINE, processing::incrementAndGet); // returns: the wake is pending
+            assertEquals(1, processing.get());
+            reactor.wake();
+            assertEquals(2, reactor.wakeWrites(), "the loop consumed the first burst; the next one writes again");
+            Thread.ofPlatform().start(reactor::wake).join();
+            reactor.waitForWork(Reactor.NO_DEADLINE, processing::incrementAndGet);
+            CountDownLatch aboutToWait = new CountDownLatch(1);
+            Thread late = Thread.ofPlatform().start(() -> {
+                await(aboutToWait);
+                reactor.wake(); // before or during the wait: either way the wait returns
+            });
+            aboutToWait.countDown();
+            reactor.waitForWork(Reactor.NO_DEADLINE, processing::incrementAndGet);
+            late.join();
+            assertEquals(3, processing.get());
+        }
+    }
+
+    @Test
+    void aLoopBlockedInEpollWakesForIoFromAnotherThread() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        int writeFd = pipe.writeEnd().intValue();
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        later(pipe.writeEnd());
+        byte[] into = new byte[5];
+        CompletableFuture<Integer> read = readEnd.read(-1, into);
+        Thread writer = Thread.ofPlatform().start(() -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment hello = arena.allocateFrom("hello");
+                LibC.write(writeFd, hello, 5); // straight to the kernel: only epoll can tell the loop
+            }
+        });
+        assertEquals(5, executor.runUntil(read));
+        writer.join();
+        assertArrayEquals(bytes("hello"), into);
+        CompletableFuture<String> answer = new CompletableFuture<>();
+        Thread.ofPlatform().start(() -> executor.execute(() -> answer.complete("woken")));
+        assertEquals("woken", executor.runUntil(answer));
+    }
+
+    @Test
+    void waitsNeverEndBeforeTheDeadlineAndDoNotSpinWithEitherWaitCall() throws Exception {
+        for (boolean epollWaitOnly : new boolean[] {false, true}) {
+            try (RawExecutor<EpollReactor> executor = RawExecutor.create(
+                    EpollReactor.builder().epollWaitOnly(epollWaitOnly).factory())) {
+                EpollReactor reactor = executor.reactor();
+                if (epollWaitOnly) {
+                    assertFalse(reactor.usesEpollPwait2());
+                }
+                executor.runUntil(executor.sleep(Duration.ofMillis(1))); // warm-up
+                Duration nap = Duration.ofNanos(700_000); // less than a millisecond: rounding down would give 0
+                long start = reactor.nanoTime();
+                int waitsBefore = reactor.waitCalls();
+                executor.runUntil(executor.sleep(nap));
+                assertTrue(reactor.nanoTime() - start >= nap.toNanos(), "a sleep ended early");
+                int waits = reactor.waitCalls() - waitsBefore;
+                assertTrue(waits <= 3, waits + " waits for one sleep: the timeout must round up, not spin");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- non-blocking strategies
+
+    @Test
+    void eventfdsAndTimerfdsWork() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        IoSource ping = later(executor.register(Fd.eventfd(0, false)));
+        IoSource pong = later(executor.register(Fd.eventfd(0, false)));
+        int rounds = 100;
+        List<Long> seen = new ArrayList<>();
+        Task<Void> server = executor.spawn(() -> serve(ping, pong, rounds, seen));
+        Task<Void> client = executor.spawn(() -> play(ping, pong, 1, rounds));
+        executor.runUntil(CompletableFuture.allOf(server, client));
+        for (int i = 0; i < rounds; i++) {
+            assertEquals(i + 1L, seen.get(i));
+        }
+        Fd timer = Fd.timerfd();
+        timer.setTimer(Duration.ofMillis(2), Duration.ZERO);
+        IoSource timerSource = later(executor.register(timer));
+        byte[] expirations = new byte[8];
+        assertEquals(8, executor.runUntil(timerSource.read(-1, expirations)));
+        assertEquals(1L, MemorySegment.ofArray(expirations).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+    }
+
+    @Test
+    void socketsWorkWithDontwaitMessagesIncludingScatterAndGather() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.SocketPair pair = Fd.socketpair();
+        int aFd = pair.first().intValue(), bFd = pair.second().intValue();
+        int aFlags = LibC.fcntl(aFd, Linux.F_GETFL, 0), bFlags = LibC.fcntl(bFd, Linux.F_GETFL, 0);
+        IoSource a = later(executor.register(pair.first()));
+        IoSource b = later(executor.register(pair.second()));
+        EpollReactor.forceStrategies(a, Strategy.DONTWAIT, Strategy.DONTWAIT);
+        EpollReactor.forceStrategies(b, Strategy.DONTWAIT, Strategy.DONTWAIT);
+        IoBuffer in = later(IoBuffer.allocate(16));
+        IoBuffer out = later(IoBuffer.copyOf(bytes("..AA...BBB")));
+        CompletableFuture<Integer> read = b.read(-1, in, new MemRegion(8, 2), new MemRegion(0, 3));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(read.isDone(), "recvmsg(MSG_DONTWAIT) found nothing: the read waits");
+        assertEquals(5, executor.runUntil(a.write(-1, out, new MemRegion(2, 2), new MemRegion(7, 3))));
+        assertEquals(5, executor.runUntil(read));
+        assertArrayEquals(bytes("AA"), in.toByteArray(8, 2));
+        assertArrayEquals(bytes("BBB"), in.toByteArray(0, 3));
+        assertEquals("DONTWAIT/DONTWAIT", EpollReactor.strategies(a));
+        assertEquals(aFlags, LibC.fcntl(aFd, Linux.F_GETFL, 0));
+        assertEquals(bFlags, LibC.fcntl(bFd, Linux.F_GETFL, 0));
+    }
+
+    @Test
+    void readyThenPoolWaitsOnTheLoopIsCancellableThereAndCallsOnThePool() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        int readFd = pipe.readEnd().intValue(), writeFd = pipe.writeEnd().intValue();
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        IoSource writeEnd = later(executor.register(pipe.writeEnd()));
+        EpollReactor.forceStrategies(readEnd, Strategy.DONTWAIT, Strategy.NOWAIT); // not a socket: falls back
+        List<Thread> callers = Collections.synchronizedList(new ArrayList<>());
+        executor.reactor().blockingCallProbe = op -> callers.add(Thread.currentThread());
+
+        IoBuffer cancelled = later(IoBuffer.allocate(8));
+        CompletableFuture<Integer> waiting = readEnd.read(-1, cancelled, new MemRegion(0, 8));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertEquals("READY_THEN_POOL/NOWAIT", EpollReactor.strategies(readEnd), "ENOTSOCK moved reads to the pool");
+        assertTrue(callers.isEmpty(), "nothing is ready: no blocking call was made");
+        assertTrue(waiting.cancel(false));
+        loopUntil(executor, () -> cancelled.refCount() == 1);
+
+        byte[] into = new byte[5];
+        CompletableFuture<Integer> read = readEnd.read(-1, into);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        executor.runUntil(writeEnd.write(-1, bytes("ready")));
+        assertEquals(5, executor.runUntil(read));
+        assertArrayEquals(bytes("ready"), into);
+        assertEquals(1, callers.size(), "one blocking read, made once the pipe was readable");
+        assertNotSame(Thread.currentThread(), callers.get(0));
+        assertEquals(0, LibC.fcntl(readFd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK);
+        assertEquals(0, LibC.fcntl(writeFd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK);
+    }
+
+    @Test
+    void readyThenPoolWaitsAgainWhenSomeoneElseTookTheData() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        int readFd = pipe.readEnd().intValue();
+        LibC.fcntl(readFd, Linux.F_SETFL, LibC.fcntl(readFd, Linux.F_GETFL, 0) | Linux.O_NONBLOCK);
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        IoSource writeEnd = later(executor.register(pipe.writeEnd()));
+        EpollReactor.forceStrategies(readEnd, Strategy.READY_THEN_POOL, Strategy.NOWAIT);
+        AtomicInteger calls = new AtomicInteger();
+        executor.reactor().blockingCallProbe = op -> {
+            if (calls.incrementAndGet() == 1) { // another reader of the same file takes the bytes first
+                try (Arena arena = Arena.ofConfined()) {
+                    assertEquals(5, LibC.read(readFd, arena.allocate(16), 16));
+                }
+            }
+        };
+        byte[] into = new byte[16];
+        CompletableFuture<Integer> read = readEnd.read(-1, into);
+        executor.runUntil(writeEnd.write(-1, bytes("stole")));
+        loopUntil(executor, () -> calls.get() == 1);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(read.isDone(), "EAGAIN from the pool call puts the read back to wait");
+        executor.runUntil(writeEnd.write(-1, bytes("mine")));
+        assertEquals(4, executor.runUntil(read));
+        assertEquals("mine", new String(into, 0, 4, StandardCharsets.US_ASCII));
+        assertEquals(2, calls.get());
+    }
+
+    @Test
+    void aWriteToAPipeWithNoReaderFailsWithEpipe() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        IoSource writeEnd = later(executor.register(pipe.writeEnd()));
+        pipe.readEnd().close();
+        CompletionException failure = assertThrows(CompletionException.class,
+                () -> executor.runUntil(writeEnd.write(-1, bytes("nobody"))));
+        assertEquals("EPIPE", assertInstanceOf(ErrnoException.class, failure.getCause()).symbol(),
+                "the JVM ignores SIGPIPE; the call reports EPIPE");
+        executor.runUntil(writeEnd.waitWritable()); // EPOLLERR makes a writer ready
+    }
+
+    // ---------------------------------------------------------------- sources and selection
+
+    @Test
+    void newSourceTellsPollableDescriptorsFromTheOthers() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        assertTrue(EpollReactor.isPollable(later(executor.register(pipe.readEnd()))));
+        assertTrue(EpollReactor.isPollable(later(executor.register(pipe.writeEnd()))));
+        IoSource devNull = later(executor.register(Fd.open(Path.of("/dev/null"), StandardOpenOption.READ)));
+        assertFalse(EpollReactor.isPollable(devNull), "epoll refuses /dev/null with EPERM");
+        assertEquals(0, executor.runUntil(devNull.read(-1, new byte[4])));
+        Map<Integer, Integer> registered = registrations(executor.reactor());
+        assertEquals(1, registered.size(), "only the wake-up eventfd: the probes left nothing: " + registered);
+        RawExecutor<EpollReactor> other = later(RawExecutor.create(EpollReactor::new));
+        other.reactor().close();
+        Fd eventfd = later(Fd.eventfd(0, false));
+        IOException closed = assertThrows(IOException.class, () -> other.register(eventfd));
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+        assertTrue(eventfd.isOpen(), "a refused descriptor stays the caller's");
+    }
+
+    @Test
+    void createDefaultPicksEpollWhenForced() throws IOException {
+        System.setProperty(ReactorProvider.SELECTION_PROPERTY, "epoll");
+        try (RawExecutor<?> executor = RawExecutor.createDefault()) {
+            assertInstanceOf(EpollReactor.class, executor.reactor());
+        } finally {
+            System.clearProperty(ReactorProvider.SELECTION_PROPERTY);
+        }
+        EpollReactorProvider provider = new EpollReactorProvider();
+        assertEquals("epoll", provider.name());
+        assertEquals(10, provider.priority());
+        assertTrue(provider.unavailabilityCause().isEmpty());
+    }
+
+    @Test
+    void cancellingAReadThatNeverReachedEpollStillCompletesOnce() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        later(executor.register(pipe.writeEnd()));
+        IoBuffer buffer = later(IoBuffer.allocate(8));
+        Task<Integer> task = executor.spawn(() -> {
+            CompletableFuture<Integer> read = readEnd.read(-1, buffer, new MemRegion(0, 8));
+            read.cancel(false); // before any wait: the registration was never armed
+            return read;
+        });
+        assertThrows(CancellationException.class, () -> executor.runUntil(task));
+        loopUntil(executor, () -> buffer.refCount() == 1);
+        assertEquals(0, executor.reactor().operationsInFlight());
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static CompletableFuture<Void> play(IoSource ping, IoSource pong, long value, int rounds) {
+        if (value > rounds) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return ping.write(-1, counter(value))
+                .thenCompose(n -> pong.read(-1, new byte[8]))
+                .thenCompose(n -> play(ping, pong, value + 1, rounds));
+    }
+
+    private static CompletableFuture<Void> serve(IoSource ping, IoSource pong, int rounds, List<Long> seen) {
+        if (seen.size() == rounds) {
+            return CompletableFuture.completedFuture(null);
+        }
+        byte[] into = new byte[8];
+        return ping.read(-1, into)
+                .thenCompose(n -> {
+                    seen.add(MemorySegment.ofArray(into).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+                    return pong.write(-1, counter(1));
+                })
+                .thenCompose(n -> serve(ping, pong, rounds, seen));
+    }
+
+    private static byte[] counter(long value) {
+        byte[] bytes = new byte[8];
+        MemorySegment.ofArray(bytes).set(ValueLayout.JAVA_LONG_UNALIGNED, 0, value);
+        return bytes;
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(30, TimeUnit.SECONDS), "latch not released");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Drives the loop in short sleeps until {@code condition} holds; fails after 2000 steps. */
+    private static void loopUntil(RawExecutor<?> executor, BooleanSupplier condition) {
+        for (int i = 0; i < 2000 && !condition.getAsBoolean(); i++) {
+            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        }
+        assertTrue(condition.getAsBoolean(), "condition not reached while driving the loop");
+    }
+
+    /** The epoll set as the kernel shows it in {@code /proc/self/fdinfo}: descriptor number to armed events. */
+    private static Map<Integer, Integer> registrations(EpollReactor reactor) throws IOException {
+        Map<Integer, Integer> registered = new HashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + reactor.epollFd()))) {
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length >= 4 && fields[0].equals("tfd:") && fields[2].equals("events:")) {
+                registered.put(Integer.parseInt(fields[1]), Integer.parseUnsignedInt(fields[3], 16));
+            }
+        }
+        return registered;
+    }
+
+    private static long openDescriptors() throws IOException {
+        try (var entries = Files.list(Path.of("/proc/self/fd"))) {
+            return entries.count();
+        }
+    }
+}
