@@ -150,6 +150,11 @@ public abstract class AbstractIoSource implements IoSource {
     }
 
     @Override
+    public final CompletableFuture<Void> nop() {
+        return submit(Kind.NOP, 0, 0, 0, null, null, null);
+    }
+
+    @Override
     public final CompletableFuture<Void> waitReadable() {
         return submit(Kind.POLL_READABLE, 0, 0, 0, null, null, null);
     }

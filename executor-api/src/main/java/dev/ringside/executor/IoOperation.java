@@ -36,7 +36,9 @@ public final class IoOperation {
     /** What an operation does; each maps to one kernel call. */
     public enum Kind {
         READ("read"), WRITE("write"), POLL_READABLE("poll(POLLIN)"), POLL_WRITABLE("poll(POLLOUT)"),
-        FSYNC("fsync"), FDATASYNC("fdatasync"), FALLOCATE("fallocate");
+        FSYNC("fsync"), FDATASYNC("fdatasync"), FALLOCATE("fallocate"),
+        /** A round trip through the reactor that touches no descriptor state. */
+        NOP("nop");
 
         private final String call;
 

@@ -66,6 +66,12 @@ public interface IoSource extends AutoCloseable {
      */
     CompletableFuture<Integer> write(long offset, ByteBuffer buffer);
 
+    /**
+     * A round trip through the reactor that does nothing (io_uring: {@code IORING_OP_NOP}): it measures
+     * the cost of an operation, and proves the source's loop is reaping.
+     */
+    CompletableFuture<Void> nop();
+
     /** Completes when the descriptor is readable (or has an error or hang-up to report). */
     CompletableFuture<Void> waitReadable();
 

@@ -415,6 +415,10 @@ public final class FakeReactor implements Reactor {
                     finish(pending, -ESPIPE);
                     yield true;
                 }
+                case NOP -> {
+                    finish(pending, 0);
+                    yield true;
+                }
             };
         }
         FakeFile file = source.file;
@@ -440,7 +444,7 @@ public final class FakeReactor implements Reactor {
             }
             case POLL_READABLE -> finish(pending, POLLIN);
             case POLL_WRITABLE -> finish(pending, POLLOUT);
-            case FSYNC, FDATASYNC -> finish(pending, 0);
+            case FSYNC, FDATASYNC, NOP -> finish(pending, 0);
             case FALLOCATE -> {
                 switch (op.fallocateMode()) {
                     case IoOperation.FALLOCATE_PUNCH_HOLE, IoOperation.FALLOCATE_ZERO_RANGE ->

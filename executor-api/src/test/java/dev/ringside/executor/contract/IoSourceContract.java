@@ -196,6 +196,18 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
     }
 
     @Test
+    void aNopRoundTripsThroughTheReactor() throws Exception {
+        var pipe = pipe();
+        var file = file(bytes("x"));
+        List<CompletableFuture<Void>> nops = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            nops.add((i % 2 == 0 ? pipe.readEnd() : file.source()).nop());
+        }
+        executor.runUntil(CompletableFuture.allOf(nops.toArray(CompletableFuture[]::new)));
+        assertTrue(nops.stream().allMatch(f -> f.isDone() && !f.isCompletedExceptionally()));
+    }
+
+    @Test
     void cancelAfterCompletionChangesNothing() throws Exception {
         var file = file(bytes("data"));
         byte[] into = new byte[4];

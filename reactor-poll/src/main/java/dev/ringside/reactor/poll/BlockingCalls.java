@@ -35,7 +35,7 @@ final class BlockingCalls {
             case FSYNC -> LibC.fsync(fd);
             case FDATASYNC -> LibC.fdatasync(fd);
             case FALLOCATE -> LibC.fallocate(fd, op.fallocateMode(), op.offset(), op.length());
-            case POLL_READABLE, POLL_WRITABLE -> throw new IllegalArgumentException("not a blocking call: " + op);
+            case POLL_READABLE, POLL_WRITABLE, NOP -> throw new IllegalArgumentException("not a blocking call: " + op);
         };
     }
 

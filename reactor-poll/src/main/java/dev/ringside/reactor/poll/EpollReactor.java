@@ -571,6 +571,7 @@ public final class EpollReactor implements Reactor {
             case READ, POLL_READABLE -> startWaitable(source, op, READ);
             case WRITE, POLL_WRITABLE -> startWaitable(source, op, WRITE);
             case FSYNC, FDATASYNC, FALLOCATE -> submitBlocking(op, null, 0);
+            case NOP -> done(op, 0);
         }
         flush();
     }
@@ -1077,6 +1078,7 @@ public final class EpollReactor implements Reactor {
             switch (operation.kind()) {
                 case POLL_READABLE -> done(operation, EPOLLIN);
                 case POLL_WRITABLE -> done(operation, EPOLLOUT);
+                case NOP -> done(operation, 0);
                 default -> submitBlocking(operation, null, 0);
             }
             flush();

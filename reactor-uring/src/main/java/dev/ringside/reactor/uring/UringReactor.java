@@ -435,6 +435,7 @@ public final class UringReactor implements Reactor {
                 sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS,
                         op.kind() == IoOperation.Kind.POLL_READABLE ? POLLIN : POLLOUT);
             }
+            case NOP -> opcode = OP_NOP;
             case FSYNC -> opcode = OP_FSYNC;
             case FDATASYNC -> {
                 opcode = OP_FSYNC;
@@ -446,7 +447,6 @@ public final class UringReactor implements Reactor {
                 sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.length());
                 sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, op.fallocateMode());
             }
-            default -> throw new AssertionError(op.kind());
         }
         sqes.set(ValueLayout.JAVA_BYTE, base + SQE_OPCODE, opcode);
         sqes.set(ValueLayout.JAVA_INT, base + SQE_FD, op.fd());
