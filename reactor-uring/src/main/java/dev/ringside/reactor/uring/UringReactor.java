@@ -210,7 +210,8 @@ public final class UringReactor implements Reactor {
             if (disabled.isPresent() && disabled.get().equals("2")) {
                 return Optional.of("kernel.io_uring_disabled=2: io_uring is disabled for every process (kernel " + kernel + ")");
             }
-            try (UringReactor reactor = builder().entries(4).build()) {
+            try {
+                builder().entries(4).build().close();
                 return Optional.empty();
             } catch (IOException | RuntimeException | LinkageError e) {
                 String hint = e instanceof ErrnoException errno ? switch (errno.symbol()) {
@@ -447,6 +448,7 @@ public final class UringReactor implements Reactor {
                 sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.length());
                 sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, op.fallocateMode());
             }
+            default -> throw new AssertionError(op.kind());
         }
         sqes.set(ValueLayout.JAVA_BYTE, base + SQE_OPCODE, opcode);
         sqes.set(ValueLayout.JAVA_INT, base + SQE_FD, op.fd());
