@@ -196,8 +196,17 @@ public final class UringReactor implements Reactor {
         return unavailabilityCause().isEmpty();
     }
 
-    /** Why io_uring cannot be used here, from the probe; empty when it can. */
+    /** System property that makes io_uring unavailable (for tests and for users who must avoid it). */
+    public static final String DISABLE_PROPERTY = "ringside.uring.disable";
+
+    /**
+     * Why io_uring cannot be used here, from the probe; empty when it can. {@code -Dringside.uring.disable=true}
+     * makes it unavailable with that reason.
+     */
     public static Optional<String> unavailabilityCause() {
+        if (Boolean.getBoolean(DISABLE_PROPERTY)) {
+            return Optional.of("disabled by -D" + DISABLE_PROPERTY + "=true");
+        }
         return Probe.CAUSE;
     }
 
