@@ -1,8 +1,6 @@
 package dev.ringside.executor;
 
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -25,9 +23,17 @@ import java.util.concurrent.Future;
  * has in flight, and every task it spawned that is not finished, like a Kotlin {@code Job}. IO
  * operations keep their memory until the kernel hands it back (see {@link IoSource}).
  *
+ * <p>When a task completes on the loop, the code that depends on it runs in its parent's context (or
+ * none), never in its own: work issued by a dependent does not belong to a task that has finished.
+ *
  * <p>Threads: {@code children}, {@code stage} and the live-task links are confined to the executor's
- * loop thread. Completion (the {@link CompletableFuture} state) is thread-safe; {@code finished} is
- * set once by compare-and-set, so the executor's bookkeeping runs once however the task ends.
+ * loop thread. Completion (the {@link CompletableFuture} state) is thread-safe and happens once, so
+ * the executor's bookkeeping after it runs once however the task ends.
+ *
+ * <p>Children are kept in an array that only grows at its end: adding is O(1); removing pops the last
+ * element when it is the one finishing (the common case) and otherwise leaves the finished child in
+ * place, to be dropped when the array is next full. Cancelling a finished child does nothing, so a
+ * stale entry is harmless.
  */
 public class Task<T> extends CompletableFuture<T> {
 
@@ -38,7 +44,8 @@ public class Task<T> extends CompletableFuture<T> {
 
     // Loop-confined.
     private CompletionStage<T> stage;
-    private Set<Future<?>> children;
+    private Future<?>[] children;
+    private int childCount;
     Task<?> prevLive, nextLive;
     boolean linked;
 
@@ -113,21 +120,44 @@ public class Task<T> extends CompletableFuture<T> {
 
     @Override
     public boolean complete(T value) {
-        boolean completed = super.complete(value);
-        if (completed) {
-            finished(false);
+        Task<?> previous = enterParent();
+        try {
+            boolean completed = super.complete(value);
+            if (completed) {
+                finished(false);
+            }
+            return completed;
+        } finally {
+            exitParent(previous);
         }
-        return completed;
     }
 
     @Override
     public boolean completeExceptionally(Throwable failure) {
-        boolean completed = super.completeExceptionally(failure);
-        if (completed) {
-            finished(false);
+        Task<?> previous = enterParent();
+        try {
+            boolean completed = super.completeExceptionally(failure);
+            if (completed) {
+                finished(false);
+            }
+            return completed;
+        } finally {
+            exitParent(previous);
         }
-        return completed;
     }
+
+    /** On the loop thread, makes the parent current while dependents run; returns what to restore. */
+    private Task<?> enterParent() {
+        return executor.inLoop() ? executor.enterTask(parent) : NOT_ON_LOOP;
+    }
+
+    private void exitParent(Task<?> previous) {
+        if (previous != NOT_ON_LOOP) {
+            executor.exitTask(previous);
+        }
+    }
+
+    private static final Task<?> NOT_ON_LOOP = new Task<>(null, null, null);
 
     /**
      * Cancels the task and, on the loop thread, everything it has in flight. Returns whether this call
@@ -135,11 +165,16 @@ public class Task<T> extends CompletableFuture<T> {
      */
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
-        boolean cancelled = super.cancel(mayInterruptIfRunning);
-        if (cancelled) {
-            finished(true);
+        Task<?> previous = enterParent();
+        try {
+            boolean cancelled = super.cancel(mayInterruptIfRunning);
+            if (cancelled) {
+                finished(true);
+            }
+            return cancelled;
+        } finally {
+            exitParent(previous);
         }
-        return cancelled;
     }
 
     private void finished(boolean cancelled) {
@@ -153,8 +188,10 @@ public class Task<T> extends CompletableFuture<T> {
     /** Loop thread: unlink, and on cancellation cancel what the task has in flight. */
     private void afterFinish(boolean cancelled) {
         executor.unlinkLive(this);
-        Set<Future<?>> inFlight = children;
+        Future<?>[] inFlight = children;
+        int count = childCount;
         children = null;
+        childCount = 0;
         if (cancelled) {
             CompletionStage<T> pending = stage;
             stage = null;
@@ -165,10 +202,8 @@ public class Task<T> extends CompletableFuture<T> {
                     // a stage that cannot be viewed as a future cannot be cancelled
                 }
             }
-            if (inFlight != null) {
-                for (Future<?> child : inFlight.toArray(Future<?>[]::new)) {
-                    child.cancel(false);
-                }
+            for (int i = 0; i < count; i++) {
+                inFlight[i].cancel(false);
             }
         }
         if (parent != null) {
@@ -176,24 +211,40 @@ public class Task<T> extends CompletableFuture<T> {
         }
     }
 
-    /** Loop thread: {@code child} was issued by this task. */
+    /**
+     * Loop thread: {@code child} was issued by this task. A cancelled task cancels it at once; a task
+     * that completed normally has nothing left to cancel, so the child is not tracked.
+     */
     final void addChild(Future<?> child) {
         if (isDone()) {
-            child.cancel(false);
+            if (isCancelled()) {
+                child.cancel(false);
+            }
             return;
         }
-        Set<Future<?>> set = children;
-        if (set == null) {
-            set = children = Collections.newSetFromMap(new IdentityHashMap<>());
+        Future<?>[] array = children;
+        if (array == null) {
+            array = children = new Future<?>[4];
+        } else if (childCount == array.length) {
+            int live = 0;
+            for (int i = 0; i < childCount; i++) {
+                if (!array[i].isDone()) {
+                    array[live++] = array[i];
+                }
+            }
+            Arrays.fill(array, live, childCount, null);
+            childCount = live;
+            if (live > array.length / 2) {
+                array = children = Arrays.copyOf(array, array.length * 2);
+            }
         }
-        set.add(child);
+        array[childCount++] = child;
     }
 
     /** Loop thread: {@code child} finished. */
     final void removeChild(Future<?> child) {
-        Set<Future<?>> set = children;
-        if (set != null) {
-            set.remove(child);
+        if (childCount > 0 && children[childCount - 1] == child) {
+            children[--childCount] = null;
         }
     }
 

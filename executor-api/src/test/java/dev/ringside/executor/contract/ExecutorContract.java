@@ -68,6 +68,19 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
     }
 
     @Test
+    void workThatDependsOnAFinishedTaskDoesNotBelongToIt() throws Exception {
+        var file = file(bytes("abc"));
+        Task<Integer> first = executor.spawn(() -> CompletableFuture.completedFuture(1));
+        CompletableFuture<Integer> next = first.thenCompose(v -> file.source().read(0, new byte[3]));
+        assertEquals(3, executor.runUntil(next), "IO issued by a dependent of a completed task is not cancelled");
+        Task<Integer> parent = executor.spawn(() -> {
+            Task<Integer> child = executor.spawn(() -> CompletableFuture.completedFuture(2));
+            return child.thenCompose(v -> executor.sleep(Duration.ofMillis(1)).thenApply(x -> v));
+        });
+        assertEquals(2, executor.runUntil(parent));
+    }
+
+    @Test
     void aThrowingBodyFailsItsTaskAndRunUntilThrowsLikeJoin() {
         Task<Object> task = executor.spawn(() -> {
             throw new IllegalStateException("boom");

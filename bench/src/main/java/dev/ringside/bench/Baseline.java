@@ -1,0 +1,24 @@
+package dev.ringside.bench;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks a benchmark method that does its class's {@link Subject} work without ringside, on the same
+ * machine in the same run: what ringside is compared with.
+ */
+@Retention(RetentionPolicy.RUNTIME)
+@Target(ElementType.METHOD)
+public @interface Baseline {
+
+    /** How the report names this baseline. */
+    String value();
+
+    /**
+     * The target: ringside must be at least this many times as fast (baseline time per operation over
+     * ringside's); NaN for none (a floor that ringside cannot beat, say).
+     */
+    double minSpeedup() default Double.NaN;
+}
