@@ -794,7 +794,10 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
     }
 
-    /** While closing: a task or timer that never ran is cancelled, a user runnable is set aside. */
+    /**
+     * While closing: a task or timer that never ran is cancelled; a user runnable is set aside for
+     * {@link #shutdownNow()}, and cancelled too if it is a {@link Future}.
+     */
     private void discard(Object item) {
         switch (item) {
             case Task<?> task -> task.cancel(false);
@@ -802,6 +805,9 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
             case Runnable runnable -> {
                 synchronized (abandoned) {
                     abandoned.add(runnable);
+                }
+                if (runnable instanceof Future<?> future) {
+                    future.cancel(false); // e.g. a submit()ted FutureTask: its waiters must not hang
                 }
             }
             default -> throw new AssertionError(item);

@@ -3,6 +3,7 @@ package dev.ringside.executor.kotlin
 import dev.ringside.executor.RawExecutor
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
+import java.util.concurrent.Future
 import java.util.concurrent.RejectedExecutionException
 import java.util.concurrent.TimeUnit
 import java.util.function.BiConsumer
@@ -55,8 +56,8 @@ import kotlinx.coroutines.NonDisposableHandle
  *   [Dispatchers.IO] so that the coroutine can finish (its `finally` blocks run there, not on the loop).
  *   When [RawExecutor.close] cancels a timer a coroutine waits on, the coroutine's `Job` is cancelled
  *   the same way. A continuation that was already queued on the loop when the executor closed is
- *   discarded with the executor's other unstarted runnables (see [RawExecutor.shutdownNow]): cancel
- *   coroutines before closing their executor.
+ *   discarded with the executor's other unstarted runnables, and its coroutine is cancelled and
+ *   finishes on [Dispatchers.IO] too: nothing stays suspended for ever.
  */
 public val RawExecutor<*>.dispatcher: CoroutineDispatcher
     get() = LoopDispatcher(this)
@@ -73,7 +74,7 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
 
     override fun dispatch(context: CoroutineContext, block: Runnable) {
         try {
-            executor.execute(block)
+            executor.execute(QueuedContinuation(context, block))
         } catch (refused: RejectedExecutionException) {
             cancelCoroutine(context, "the executor refused the coroutine", refused)
             Dispatchers.IO.dispatch(context, block)
@@ -108,6 +109,36 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
     override fun hashCode(): Int = System.identityHashCode(executor)
 
     override fun toString(): String = "$executor.dispatcher"
+
+    /**
+     * A continuation queued on the loop. The executor cancels a [Future] it discards at close; that
+     * cancels the coroutine and lets it finish on [Dispatchers.IO] instead of staying suspended.
+     */
+    private class QueuedContinuation(private val context: CoroutineContext, private val block: Runnable) :
+        Runnable, Future<Unit> {
+        @Volatile
+        private var discarded = false
+
+        override fun run() = block.run()
+
+        override fun cancel(mayInterruptIfRunning: Boolean): Boolean {
+            if (discarded) {
+                return false
+            }
+            discarded = true
+            cancelCoroutine(context, "the executor closed before the coroutine could resume", null)
+            Dispatchers.IO.dispatch(context, block)
+            return true
+        }
+
+        override fun isCancelled(): Boolean = discarded
+
+        override fun isDone(): Boolean = discarded
+
+        override fun get(): Unit = throw UnsupportedOperationException("a queued continuation has no result")
+
+        override fun get(timeout: Long, unit: TimeUnit): Unit = get()
+    }
 
     /** Resumes a `delay` when its timer is due; cancels the coroutine if the executor cancelled the timer. */
     private class ResumeWhenDue(private val continuation: CancellableContinuation<Unit>) : BiConsumer<Void?, Throwable?> {
@@ -152,7 +183,7 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
             Duration.ofNanos(TimeUnit.MILLISECONDS.toNanos(timeMillis.coerceAtLeast(0)))
 
         /** Cancels the coroutine's `Job`, if it has one. */
-        fun cancelCoroutine(context: CoroutineContext, message: String, cause: Throwable) {
+        fun cancelCoroutine(context: CoroutineContext, message: String, cause: Throwable?) {
             context[Job]?.cancel(CancellationException(message, cause))
         }
 

@@ -256,6 +256,19 @@ class LoopDispatcherTest {
     }
 
     @Test
+    fun `a coroutine queued on the loop when the executor closes is cancelled, not lost`() {
+        val scope = CoroutineScope(executor.dispatcher)
+        val started = AtomicBoolean()
+        val job = scope.launch { started.set(true) } // queued from this thread; no loop runs yet
+
+        executor.close()
+
+        runBlocking { withTimeout(30.seconds) { job.join() } } // bounds a hang; no timing is asserted
+        assertTrue(job.isCancelled)
+        assertFalse(started.get())
+    }
+
+    @Test
     fun `dispatchers of one executor are equal, so withContext to it does not dispatch`() {
         assertEquals(executor.dispatcher, executor.dispatcher)
         assertEquals(executor.dispatcher.hashCode(), executor.dispatcher.hashCode())
