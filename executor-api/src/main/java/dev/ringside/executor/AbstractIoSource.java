@@ -1,6 +1,9 @@
 package dev.ringside.executor;
 
 import dev.ringside.executor.IoOperation.Kind;
+import dev.ringside.executor.linux.Errno;
+import dev.ringside.executor.linux.LibC;
+import dev.ringside.executor.linux.Linux;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Objects;
@@ -34,8 +37,7 @@ public abstract class AbstractIoSource implements IoSource {
         this.label = -1;
         // A stream refuses lseek with ESPIPE; pread(2) refuses an offset on it the same way, and so
         // does every reactor, through RawExecutor's start (io_uring alone would ignore the offset).
-        this.seekable = dev.ringside.executor.linux.LibC.lseek(fd.intValue(), 0, dev.ringside.executor.linux.Linux.SEEK_CUR)
-                != -dev.ringside.executor.linux.Errno.ESPIPE;
+        this.seekable = LibC.lseek(fd.intValue(), 0, Linux.SEEK_CUR) != -Errno.ESPIPE;
     }
 
     /**

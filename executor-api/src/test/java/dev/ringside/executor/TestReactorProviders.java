@@ -10,6 +10,9 @@ public final class TestReactorProviders {
 
     /** Preferred, but its probe refuses. */
     public static final class Refusing implements ReactorProvider {
+        public Refusing() {
+        }
+
         @Override
         public String name() {
             return "refusing";
@@ -35,6 +38,9 @@ public final class TestReactorProviders {
 
     /** The fallback. */
     public static final class Fake implements ReactorProvider {
+        public Fake() {
+        }
+
         @Override
         public String name() {
             return "fake";

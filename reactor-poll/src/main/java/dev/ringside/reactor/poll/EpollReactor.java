@@ -322,7 +322,8 @@ public final class EpollReactor implements Reactor {
         static final Optional<String> CAUSE = probe();
 
         private static Optional<String> probe() {
-            try (EpollReactor reactor = new EpollReactor()) {
+            try {
+                new EpollReactor().close();
                 return Optional.empty();
             } catch (IOException | RuntimeException | LinkageError e) {
                 return Optional.of("epoll probe failed: " + e.getMessage());
