@@ -374,8 +374,12 @@ public final class EpollReactor implements Reactor {
             int revents = events.get(JAVA_INT, base);
             long data = events.get(JAVA_LONG_UNALIGNED, base + LibC.EPOLL_EVENT_DATA_OFFSET);
             if (data == WAKE_DATA) {
-                wakePending.set(false); // before the read: a wake after it writes again
+                // Drain first, then clear. A wake() that finds wakePending still set skips its write,
+                // but what it queued before calling is reaped after this loop; a wake() after the clear
+                // writes again. (Clearing first would let the read swallow a fresh write and leave
+                // wakePending set for good: every later wake-up would be lost.)
                 LibC.read(wakeFd, wakeBuffer, 8);
+                wakePending.set(false);
             } else if (data >= 0) {
                 int index = (int) data;
                 PollSource source = index < slotsUsed ? slots[index] : null;
