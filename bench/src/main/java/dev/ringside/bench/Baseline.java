@@ -21,4 +21,14 @@ public @interface Baseline {
      * ringside's); NaN for none (a floor that ringside cannot beat, say).
      */
     double minSpeedup() default Double.NaN;
+
+    /**
+     * Targets for some of the subject's parameter combinations only, each
+     * {@code "name=value,name=value:minSpeedup"} (e.g. {@code "qd=32,direct=true:3"}); the first that
+     * matches the subject's parameters wins over {@link #minSpeedup()}.
+     *
+     * <p>A baseline with parameters is compared only with the subject results whose parameters of the
+     * same names have the same values.
+     */
+    String[] targets() default {};
 }

@@ -41,7 +41,15 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * <p>The report pairs, within each benchmark class, every {@link Subject} method's result (for every
  * parameter combination) with each {@link Baseline} method's result, as
  * {@code speed-up = baseline ns/op ÷ ringside ns/op} (above 1: ringside is faster), and checks the
- * targets the annotations declare.
+ * targets the annotations declare. A baseline with parameters is paired only with the subject results
+ * whose same-named parameters agree; a method may be a subject and another subject's baseline at once.
+ *
+ * <p>{@link External} baselines (C programs, fio) are read from the file {@code ringside.bench.external}
+ * that {@code bench/run} fills before JMH ({@link ExternalResults}); with {@link External#latency()} the
+ * subject's HdrHistogram p50 (written there by its fork, {@link Latencies}) is compared instead of JMH's
+ * mean. When JMH's {@code -prof gc} ran, the report shows bytes allocated per operation and checks
+ * {@link Subject#maxBytesPerOp()}; benchmarks using {@link EnterCounters} show {@code io_uring_enter}
+ * calls per operation.
  */
 public final class Compare {
 
@@ -106,8 +114,14 @@ public final class Compare {
 
         out.append("## Ringside against its baselines\n\n");
         out.append("Speed-up = baseline time per operation ÷ ringside's (above 1: ringside is faster).\n\n");
-        out.append("| workload | ringside | ringside ns/op | compared with | its ns/op | speed-up | target | met |\n");
-        out.append("|---|---|--:|---|--:|--:|---|---|\n");
+        out.append("Allocation (B/op) is JMH's `gc.alloc.rate.norm`, present when the run profiles allocation"
+                + " (`bench/run --gc`); enter/op is `io_uring_enter` calls per operation, for io_uring subjects that"
+                + " count them. External baselines (C, fio) were measured by `bench/run` just before JMH, on this"
+                + " machine.\n\n");
+        out.append("| workload | ringside | ringside ns/op | B/op | enter/op | compared with | its ns/op | speed-up | target"
+                + " | met |\n");
+        out.append("|---|---|--:|--:|--:|---|--:|--:|---|---|\n");
+        ExternalResults external = ExternalResults.load();
         int targets = 0, met = 0;
         for (Map.Entry<String, List<RunResult>> entry : byClass.entrySet()) {
             Class<?> benchmarkClass = load(entry.getKey());
@@ -121,9 +135,11 @@ public final class Compare {
                 if (method == null) {
                     continue;
                 }
+                // A method may be both: a subject, and the baseline of another subject (epoll for io_uring).
                 if (method.isAnnotationPresent(Subject.class)) {
                     subjects.put(result, method.getAnnotation(Subject.class));
-                } else if (method.isAnnotationPresent(Baseline.class)) {
+                }
+                if (method.isAnnotationPresent(Baseline.class)) {
                     baselines.put(result, method.getAnnotation(Baseline.class));
                 }
             }
@@ -132,21 +148,82 @@ public final class Compare {
                 Subject subject = measured.getValue();
                 double nanos = nanosPerOp(ringside);
                 String label = "`" + methodName(ringside) + "` " + params(ringside);
+                String bytes = allocation(ringside);
+                String enters = entersPerOp(ringside);
                 if (!Double.isNaN(subject.maxNanosPerOp())) {
                     boolean ok = nanos <= subject.maxNanosPerOp();
                     targets++;
                     met += ok ? 1 : 0;
-                    out.append(row(subject.workload(), label, score(ringside), "(absolute target)", "", "",
-                            "≤ " + number(subject.maxNanosPerOp()) + " ns/op", ok ? "yes" : "**no**"));
+                    out.append(row(subject.workload(), label, score(ringside), bytes, enters, "(absolute target)", "",
+                            "", "≤ " + number(subject.maxNanosPerOp()) + " ns/op", ok ? "yes" : "**no**"));
                 }
-                if (Double.isNaN(subject.maxNanosPerOp()) && baselines.isEmpty()) {
-                    out.append(row(subject.workload(), label, score(ringside), "(no baseline in this run)", "", "",
-                            "—", "—"));
+                if (!Double.isNaN(subject.maxBytesPerOp())) {
+                    double allocated = allocationValue(ringside);
+                    String verdict = "not measured (add --gc)";
+                    if (!Double.isNaN(allocated)) {
+                        boolean ok = allocated <= subject.maxBytesPerOp();
+                        targets++;
+                        met += ok ? 1 : 0;
+                        verdict = ok ? "yes" : "**no**";
+                    }
+                    out.append(row(subject.workload(), label, score(ringside), bytes, enters, "(allocation target)", "",
+                            "", "≤ " + number(subject.maxBytesPerOp()) + " B/op", verdict));
+                }
+                External[] externals = method(benchmarkClass, methodName(ringside)).getAnnotationsByType(External.class);
+                for (External baseline : externals) {
+                    String key = externalKey(baseline, ringside);
+                    ExternalResults.Figure figure = external.get(key);
+                    double wanted = target(baseline.targets(), ringside);
+                    String target = Double.isNaN(wanted) ? "—" : "≥ " + ratio(wanted) + "×";
+                    String baselineLabel = baseline.value() + " (`" + key + "`)";
+                    if (figure == null || !figure.available()) {
+                        String why = figure == null ? "not measured in this run" : figure.note();
+                        out.append(row(subject.workload(), label, score(ringside), bytes, enters, baselineLabel,
+                                "not available: " + why, "", target, "—"));
+                        continue;
+                    }
+                    double subjectNanos = nanos;
+                    String subjectScore = score(ringside);
+                    if (baseline.latency()) {
+                        String latencyKey = latencyKey(ringside);
+                        ExternalResults.Figure own = external.get(latencyKey);
+                        if (own == null || !own.available()) {
+                            out.append(row(subject.workload(), label, "p50 not recorded (`" + latencyKey + "`)", bytes,
+                                    enters, baselineLabel, "", "", target, "—"));
+                            continue;
+                        }
+                        subjectNanos = own.nanosPerOp();
+                        subjectScore = "p50 " + number(own.nanosPerOp()) + " (" + own.note() + "; JMH mean " + score(ringside)
+                                + ")";
+                    }
+                    double speedup = figure.nanosPerOp() / subjectNanos;
+                    String verdict = "—";
+                    if (!Double.isNaN(wanted)) {
+                        boolean ok = speedup >= wanted;
+                        targets++;
+                        met += ok ? 1 : 0;
+                        verdict = ok ? "yes" : "**no**";
+                    }
+                    String its = number(figure.nanosPerOp()) + (figure.note().isEmpty() ? "" : " (" + figure.note() + ")");
+                    out.append(row(subject.workload(), label, subjectScore, bytes, enters, baselineLabel, its,
+                            String.format(Locale.ROOT, "%.2f×", speedup), target, verdict));
+                }
+                if (Double.isNaN(subject.maxNanosPerOp()) && externals.length == 0
+                        && baselines.keySet().stream().allMatch(b -> methodName(b).equals(methodName(ringside)))) {
+                    out.append(row(subject.workload(), label, score(ringside), bytes, enters, "(no baseline in this run)",
+                            "", "", "—", "—"));
                 }
                 for (Map.Entry<RunResult, Baseline> baseline : baselines.entrySet()) {
+                    if (!sameSharedParams(ringside, baseline.getKey())
+                            || methodName(baseline.getKey()).equals(methodName(ringside))) {
+                        continue;
+                    }
                     double speedup = nanosPerOp(baseline.getKey()) / nanos;
-                    double wanted = baseline.getValue().minSpeedup();
-                    String target = Double.isNaN(wanted) ? "—" : "≥ " + number(wanted) + "×";
+                    double wanted = target(baseline.getValue().targets(), ringside);
+                    if (Double.isNaN(wanted)) {
+                        wanted = baseline.getValue().minSpeedup();
+                    }
+                    String target = Double.isNaN(wanted) ? "—" : "≥ " + ratio(wanted) + "×";
                     String verdict = "—";
                     if (!Double.isNaN(wanted)) {
                         boolean ok = speedup >= wanted;
@@ -157,12 +234,20 @@ public final class Compare {
                     String baselineLabel = baseline.getValue().value() + " (`" + methodName(baseline.getKey()) + "`"
                             + (baseline.getKey().getParams().getParamsKeys().isEmpty() ? "" : " " + params(baseline.getKey()))
                             + ")";
-                    out.append(row(subject.workload(), label, score(ringside), baselineLabel, score(baseline.getKey()),
+                    out.append(row(subject.workload(), label, score(ringside), bytes, enters, baselineLabel,
+                            score(baseline.getKey()),
                             String.format(Locale.ROOT, "%.2f×", speedup), target, verdict));
                 }
             }
         }
         out.append(String.format(Locale.ROOT, "%nTargets met: %d of %d.%n%n", met, targets));
+
+        if (!external.isEmpty()) {
+            out.append("## External baselines (measured by bench/run)\n\n| key | ns/op | note |\n|---|--:|---|\n");
+            external.all().forEach((key, figure) -> out.append(row("`" + key + "`",
+                    figure.available() ? number(figure.nanosPerOp()) : "NA", figure.note()).stripTrailing() + "\n"));
+            out.append("\n");
+        }
 
         out.append("## Every result\n\n");
         out.append("| benchmark | parameters | score | unit |\n|---|---|--:|---|\n");
@@ -174,6 +259,80 @@ public final class Compare {
             }
         }
         return out.toString();
+    }
+
+    /** The key of {@code baseline}'s external figure for {@code result}'s parameters. */
+    private static String externalKey(External baseline, RunResult result) {
+        StringBuilder key = new StringBuilder(baseline.key());
+        for (String name : baseline.params()) {
+            key.append(' ').append(name).append('=').append(result.getParams().getParam(name));
+        }
+        return key.toString();
+    }
+
+    /** The key under which {@link Latencies} recorded {@code result}'s percentiles. */
+    private static String latencyKey(RunResult result) {
+        String name = result.getParams().getBenchmark();
+        StringBuilder key = new StringBuilder("latency ").append(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1));
+        result.getParams().getParamsKeys().stream().sorted()
+                .forEach(k -> key.append(' ').append(k).append('=').append(result.getParams().getParam(k)));
+        return key.toString();
+    }
+
+    /** Whether the parameters {@code a} and {@code b} both have are equal. */
+    private static boolean sameSharedParams(RunResult a, RunResult b) {
+        for (String key : a.getParams().getParamsKeys()) {
+            String other = b.getParams().getParam(key);
+            if (other != null && !other.equals(a.getParams().getParam(key))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The first of {@code targets} ("name=value,...:speedup") matching {@code result}'s parameters; NaN for none. */
+    private static double target(String[] targets, RunResult result) {
+        for (String target : targets) {
+            int colon = target.lastIndexOf(':');
+            String condition = target.substring(0, colon).trim();
+            boolean matches = true;
+            if (!condition.isEmpty()) {
+                for (String pair : condition.split(",")) {
+                    String[] nameValue = pair.trim().split("=", 2);
+                    String actual = result.getParams().getParam(nameValue[0]);
+                    matches &= nameValue.length == 2 && nameValue[1].equals(actual);
+                }
+            }
+            if (matches) {
+                return Double.parseDouble(target.substring(colon + 1).trim());
+            }
+        }
+        return Double.NaN;
+    }
+
+    /** Bytes allocated per operation ({@code -prof gc}), or NaN when not profiled. */
+    private static double allocationValue(RunResult result) {
+        Result<?> norm = result.getSecondaryResults().get("gc.alloc.rate.norm");
+        return norm == null ? Double.NaN : norm.getScore();
+    }
+
+    private static String allocation(RunResult result) {
+        Result<?> norm = result.getSecondaryResults().get("gc.alloc.rate.norm");
+        if (norm == null) {
+            return "";
+        }
+        double error = norm.getScoreError();
+        return number(norm.getScore()) + (Double.isNaN(error) ? "" : " ± " + number(error));
+    }
+
+    /** {@code io_uring_enter} calls per operation from {@link EnterCounters}, or blank. */
+    private static String entersPerOp(RunResult result) {
+        Result<?> enters = result.getSecondaryResults().get("enterCalls");
+        Result<?> operations = result.getSecondaryResults().get("operations");
+        if (enters == null || operations == null || operations.getScore() <= 0) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "%.3f", enters.getScore() / operations.getScore());
     }
 
     private static String row(String... cells) {
@@ -229,6 +388,12 @@ public final class Compare {
         String score = number(primary.getScore());
         double error = primary.getScoreError();
         return Double.isNaN(error) ? score : score + " ± " + number(error);
+    }
+
+    /** A ratio or factor with up to two decimals: 0.85, 0.9, 3. */
+    private static String ratio(double value) {
+        return java.math.BigDecimal.valueOf(value).setScale(2, java.math.RoundingMode.HALF_UP).stripTrailingZeros()
+                .toPlainString();
     }
 
     private static String number(double value) {

@@ -20,6 +20,14 @@ final class Reactors {
     /** The {@code reactor} parameter value meaning the fake reactor. */
     static final String FAKE = "fake";
 
+    /**
+     * The {@code reactor} parameter value meaning io_uring with {@code SINGLE_ISSUER | DEFER_TASKRUN}
+     * ({@code UringReactor.builder().singleIssuer(true)}): the loop must then run on the thread that made
+     * the executor, which holds for benchmarks that drive it with {@code runUntil} from their setup's
+     * thread (not for those that run the loop on a thread of their own).
+     */
+    static final String URING_DEFER = "uring-defer";
+
     private Reactors() {
     }
 
@@ -33,7 +41,10 @@ final class Reactors {
         if (FAKE.equals(name)) {
             return RawExecutor.create(FakeReactor::new);
         }
-        List<String> known = new ArrayList<>(List.of(FAKE));
+        if (URING_DEFER.equals(name)) {
+            return RawExecutor.create(dev.ringside.reactor.uring.UringReactor.builder().singleIssuer(true).factory());
+        }
+        List<String> known = new ArrayList<>(List.of(FAKE, URING_DEFER));
         for (ReactorProvider provider : ServiceLoader.load(ReactorProvider.class)) {
             if (!provider.name().equals(name)) {
                 known.add(provider.name());

@@ -20,4 +20,10 @@ public @interface Subject {
 
     /** The target: at most this many nanoseconds per operation; NaN for none. */
     double maxNanosPerOp() default Double.NaN;
+
+    /**
+     * The target: at most this many bytes allocated per operation, checked when the run profiles
+     * allocation ({@code bench/run --gc}, JMH's {@code -prof gc}: {@code gc.alloc.rate.norm}); NaN for none.
+     */
+    double maxBytesPerOp() default Double.NaN;
 }
