@@ -58,7 +58,7 @@ class EpollReactorTest {
 
     @BeforeAll
     static void requireEpoll() {
-        EpollFixture.assumeAvailable();
+        EpollFixture.assumeReactorAvailable();
     }
 
     @AfterEach

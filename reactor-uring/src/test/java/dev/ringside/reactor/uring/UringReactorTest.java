@@ -37,7 +37,7 @@ class UringReactorTest {
 
     @BeforeAll
     static void requireIoUring() {
-        UringFixture.assumeAvailable();
+        UringFixture.assumeReactorAvailable();
     }
 
     @Test
