@@ -76,7 +76,6 @@ public final class IoOperation {
     final Task<?> owner;
     /** The executor on whose loop the future completes. */
     final RawExecutor<?> completionExecutor;
-    private final LoopAction delivery = this::deliver;
 
     // Loop-confined (source executor's loop thread).
     int state = NEW;
@@ -175,7 +174,7 @@ public final class IoOperation {
             };
         }
         releaseHolds();
-        completionExecutor.deliver(delivery);
+        completionExecutor.deliver(this);
     }
 
     /** Finishes an operation that never reached the kernel. Loop thread. */
@@ -183,7 +182,7 @@ public final class IoOperation {
         state = DONE;
         outcome = cause;
         releaseHolds();
-        completionExecutor.deliver(delivery);
+        completionExecutor.deliver(this);
     }
 
     private void releaseHolds() {
@@ -206,8 +205,11 @@ public final class IoOperation {
         }
     }
 
-    /** Runs on the completion executor's loop: completes the future in the owner's task context. */
-    private void deliver() {
+    /**
+     * Runs on the completion executor's loop (queued there by {@link RawExecutor#deliver}): completes
+     * the future in the owner's task context.
+     */
+    void deliver() {
         if (kind == Kind.WRITE && bounceTarget instanceof ByteBuffer target && outcome instanceof Integer n
                 && !future.isCancelled()) {
             target.position(target.position() + n);

@@ -545,9 +545,12 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
     }
 
-    /** Queues a completion for the loop (never runs it inline, so reactors never run user code). */
-    void deliver(LoopAction delivery) {
-        enqueue(delivery);
+    /**
+     * Queues a completed operation for the loop, which runs {@link IoOperation#deliver()} (never inline,
+     * so reactors never run user code). The operation is its own queue entry: no allocation.
+     */
+    void deliver(IoOperation operation) {
+        enqueue(operation);
     }
 
     private void enqueue(Object item) {
@@ -779,12 +782,14 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
     }
 
     private void runItem(Object item) {
-        if (lifecycle >= CLOSING && !(item instanceof LoopAction)) {
+        if (lifecycle >= CLOSING && !(item instanceof LoopAction || item instanceof IoOperation)) {
             discard(item);
             return;
         }
         try {
-            if (item instanceof Task<?> task) {
+            if (item instanceof IoOperation operation) {
+                operation.deliver();
+            } else if (item instanceof Task<?> task) {
                 task.runBody();
             } else {
                 ((Runnable) item).run();
