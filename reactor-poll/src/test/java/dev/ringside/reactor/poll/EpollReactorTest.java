@@ -24,7 +24,6 @@ import dev.ringside.reactor.poll.EpollReactor.Strategy;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -304,46 +303,6 @@ class EpollReactorTest {
 
     // ---------------------------------------------------------------- closing
 
-    @Test
-    void closingFromAnotherThreadWithAThousandPendingReadsDrainsAndLeaksNothing() throws Exception {
-        long descriptorsBefore = openDescriptors();
-        List<IoBuffer> buffers = new ArrayList<>();
-        List<CompletableFuture<Integer>> reads = new ArrayList<>();
-        List<Fd.Pipe> pipes = new ArrayList<>();
-        RawExecutor<EpollReactor> executor = RawExecutor.create(EpollReactor::new);
-        for (int i = 0; i < 500; i++) {
-            Fd.Pipe pipe = Fd.pipe();
-            pipes.add(pipe);
-            IoSource readEnd = executor.register(pipe.readEnd());
-            for (int j = 0; j < 2; j++) {
-                IoBuffer buffer = IoBuffer.allocate(64);
-                buffers.add(buffer);
-                reads.add(readEnd.read(-1, buffer, new MemRegion(0, 64)));
-            }
-            if (i % 2 == 0) {
-                readEnd.close(); // half the sources are closed: their reads hold the descriptor
-            }
-        }
-        executor.runUntil(executor.sleep(Duration.ofMillis(20)));
-        assertEquals(1000, executor.reactor().operationsInFlight());
-        Thread closer = Thread.ofPlatform().start(executor::close);
-        closer.join();
-        assertTrue(executor.isTerminated());
-        for (int i = 0; i < buffers.size(); i++) {
-            assertTrue(reads.get(i).isCancelled(), "read " + i + " failed with CancellationException: " + reads.get(i));
-            assertEquals(1, buffers.get(i).refCount(), "buffer " + i + " handed back once");
-            buffers.get(i).close();
-            assertTrue(buffers.get(i).isFreed());
-        }
-        for (int i = 0; i < pipes.size(); i++) {
-            pipes.get(i).writeEnd().close();
-            if (i % 2 == 1) {
-                pipes.get(i).readEnd().close(); // never closed through its source
-            }
-        }
-        assertEquals(descriptorsBefore, openDescriptors(), "no descriptor leaks: epoll fd, eventfd and pipes are closed");
-    }
-
     // ---------------------------------------------------------------- wake-ups and waiting
 
     @Test
@@ -425,27 +384,6 @@ class EpollReactorTest {
     }
 
     // ---------------------------------------------------------------- non-blocking strategies
-
-    @Test
-    void eventfdsAndTimerfdsWork() throws Exception {
-        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
-        IoSource ping = later(executor.register(Fd.eventfd(0, false)));
-        IoSource pong = later(executor.register(Fd.eventfd(0, false)));
-        int rounds = 100;
-        List<Long> seen = new ArrayList<>();
-        Task<Void> server = executor.spawn(() -> serve(ping, pong, rounds, seen));
-        Task<Void> client = executor.spawn(() -> play(ping, pong, 1, rounds));
-        executor.runUntil(CompletableFuture.allOf(server, client));
-        for (int i = 0; i < rounds; i++) {
-            assertEquals(i + 1L, seen.get(i));
-        }
-        Fd timer = Fd.timerfd();
-        timer.setTimer(Duration.ofMillis(2), Duration.ZERO);
-        IoSource timerSource = later(executor.register(timer));
-        byte[] expirations = new byte[8];
-        assertEquals(8, executor.runUntil(timerSource.read(-1, expirations)));
-        assertEquals(1L, MemorySegment.ofArray(expirations).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
-    }
 
     @Test
     void socketsWorkWithDontwaitMessagesIncludingScatterAndGather() throws Exception {
@@ -598,34 +536,6 @@ class EpollReactorTest {
 
     // ---------------------------------------------------------------- helpers
 
-    private static CompletableFuture<Void> play(IoSource ping, IoSource pong, long value, int rounds) {
-        if (value > rounds) {
-            return CompletableFuture.completedFuture(null);
-        }
-        return ping.write(-1, counter(value))
-                .thenCompose(n -> pong.read(-1, new byte[8]))
-                .thenCompose(n -> play(ping, pong, value + 1, rounds));
-    }
-
-    private static CompletableFuture<Void> serve(IoSource ping, IoSource pong, int rounds, List<Long> seen) {
-        if (seen.size() == rounds) {
-            return CompletableFuture.completedFuture(null);
-        }
-        byte[] into = new byte[8];
-        return ping.read(-1, into)
-                .thenCompose(n -> {
-                    seen.add(MemorySegment.ofArray(into).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
-                    return pong.write(-1, counter(1));
-                })
-                .thenCompose(n -> serve(ping, pong, rounds, seen));
-    }
-
-    private static byte[] counter(long value) {
-        byte[] bytes = new byte[8];
-        MemorySegment.ofArray(bytes).set(ValueLayout.JAVA_LONG_UNALIGNED, 0, value);
-        return bytes;
-    }
-
     private static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.US_ASCII);
     }
@@ -657,11 +567,5 @@ class EpollReactorTest {
             }
         }
         return registered;
-    }
-
-    private static long openDescriptors() throws IOException {
-        try (var entries = Files.list(Path.of("/proc/self/fd"))) {
-            return entries.count();
-        }
     }
 }

@@ -16,11 +16,9 @@ import dev.ringside.executor.linux.Linux;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -90,85 +88,6 @@ class UringReactorTest {
     }
 
     @Test
-    void closingAnExecutorWithAThousandPendingReadsDrainsAndLeaksNothing() throws Exception {
-        long descriptorsBefore = openDescriptors();
-        List<IoBuffer> buffers = new ArrayList<>();
-        List<CompletableFuture<Integer>> reads = new ArrayList<>();
-        List<Fd.Pipe> pipes = new ArrayList<>();
-        RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor::new);
-        for (int i = 0; i < 500; i++) {
-            Fd.Pipe pipe = Fd.pipe();
-            pipes.add(pipe);
-            IoSource readEnd = executor.register(pipe.readEnd());
-            for (int j = 0; j < 2; j++) {
-                IoBuffer buffer = IoBuffer.allocate(64);
-                buffers.add(buffer);
-                reads.add(readEnd.read(-1, buffer, new MemRegion(0, 64)));
-            }
-            readEnd.close(); // the reads hold the descriptor
-        }
-        executor.runUntil(executor.sleep(Duration.ofMillis(20)));
-        assertEquals(1000, executor.reactor().operationsInFlight());
-        Thread closer = Thread.ofPlatform().start(executor::close); // from a thread other than the loop's
-        closer.join();
-        assertTrue(executor.isTerminated());
-        for (int i = 0; i < buffers.size(); i++) {
-            assertTrue(reads.get(i).isCancelled());
-            assertEquals(1, buffers.get(i).refCount(), "buffer " + i + " handed back once");
-            buffers.get(i).close();
-            assertTrue(buffers.get(i).isFreed());
-        }
-        pipes.forEach(pipe -> pipe.writeEnd().close());
-        assertEquals(descriptorsBefore, openDescriptors(), "no descriptor leaks: ring, eventfd and pipes are closed");
-    }
-
-    @Test
-    void eventfdPingPongBetweenTwoTasksKeepsOrder() throws Exception {
-        try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor::new)) {
-            IoSource ping = executor.register(Fd.eventfd(0, false));
-            IoSource pong = executor.register(Fd.eventfd(0, false));
-            int rounds = 200;
-            List<Long> seen = new ArrayList<>();
-            Task<Void> server = executor.spawn(() -> serve(ping, pong, rounds, seen));
-            Task<Void> client = executor.spawn(() -> play(ping, pong, 1, rounds));
-            executor.runUntil(CompletableFuture.allOf(server, client));
-            for (int i = 0; i < rounds; i++) {
-                assertEquals(i + 1L, seen.get(i));
-            }
-            ping.close();
-            pong.close();
-        }
-    }
-
-    private static CompletableFuture<Void> play(IoSource ping, IoSource pong, long value, int rounds) {
-        if (value > rounds) {
-            return CompletableFuture.completedFuture(null);
-        }
-        return ping.write(-1, counter(value))
-                .thenCompose(n -> pong.read(-1, new byte[8]))
-                .thenCompose(n -> play(ping, pong, value + 1, rounds));
-    }
-
-    private static CompletableFuture<Void> serve(IoSource ping, IoSource pong, int rounds, List<Long> seen) {
-        if (seen.size() == rounds) {
-            return CompletableFuture.completedFuture(null);
-        }
-        byte[] into = new byte[8];
-        return ping.read(-1, into)
-                .thenCompose(n -> {
-                    seen.add(MemorySegment.ofArray(into).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
-                    return pong.write(-1, counter(1));
-                })
-                .thenCompose(n -> serve(ping, pong, rounds, seen));
-    }
-
-    private static byte[] counter(long value) {
-        byte[] bytes = new byte[8];
-        MemorySegment.ofArray(bytes).set(ValueLayout.JAVA_LONG_UNALIGNED, 0, value);
-        return bytes;
-    }
-
-    @Test
     void aSourceOfOneExecutorIsAwaitedByATaskOfAnother() throws Exception {
         RawExecutor<UringReactor> owner = RawExecutor.create(UringReactor::new);
         Thread ownerLoop = Thread.ofPlatform().name("owner-loop").start(owner::run);
@@ -229,9 +148,4 @@ class UringReactorTest {
         }
     }
 
-    static long openDescriptors() throws IOException {
-        try (var entries = Files.list(Path.of("/proc/self/fd"))) {
-            return entries.count();
-        }
-    }
 }

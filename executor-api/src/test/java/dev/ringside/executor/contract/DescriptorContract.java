@@ -1,0 +1,134 @@
+package dev.ringside.executor.contract;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ringside.executor.Fd;
+import dev.ringside.executor.IoBuffer;
+import dev.ringside.executor.IoSource;
+import dev.ringside.executor.MemRegion;
+import dev.ringside.executor.OpenDescriptors;
+import dev.ringside.executor.RawExecutor;
+import dev.ringside.executor.Reactor;
+import dev.ringside.executor.Task;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract of reactors on real descriptors (io_uring, epoll): eventfds and timerfds, and closing
+ * with many operations in flight without leaking a descriptor or freeing memory twice. A reactor's
+ * test extends this class; every test here must pass unchanged.
+ */
+public abstract class DescriptorContract<R extends Reactor> {
+
+    /** The reactor under test. */
+    protected abstract DescriptorFixture<R> fixture();
+
+    /** Operations the reactor holds now (each reactor counts them its own way). */
+    protected abstract int operationsInFlight(R reactor);
+
+    @Test
+    void eventfdPingPongBetweenTwoTasksKeepsOrder() throws Exception {
+        try (RawExecutor<R> executor = fixture().newExecutor()) {
+            IoSource ping = executor.register(Fd.eventfd(0, false));
+            IoSource pong = executor.register(Fd.eventfd(0, false));
+            int rounds = 200;
+            List<Long> seen = new ArrayList<>();
+            Task<Void> server = executor.spawn(() -> serve(ping, pong, rounds, seen));
+            Task<Void> client = executor.spawn(() -> play(ping, pong, 1, rounds));
+            executor.runUntil(CompletableFuture.allOf(server, client));
+            for (int i = 0; i < rounds; i++) {
+                assertEquals(i + 1L, seen.get(i));
+            }
+            ping.close();
+            pong.close();
+        }
+    }
+
+    @Test
+    void aTimerfdExpiryIsRead() throws Exception {
+        try (RawExecutor<R> executor = fixture().newExecutor()) {
+            Fd timer = Fd.timerfd();
+            timer.setTimer(Duration.ofMillis(2), Duration.ZERO);
+            IoSource timerSource = executor.register(timer);
+            byte[] expirations = new byte[8];
+            assertEquals(8, executor.runUntil(timerSource.read(-1, expirations)));
+            assertEquals(1L, MemorySegment.ofArray(expirations).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+            timerSource.close();
+        }
+    }
+
+    @Test
+    void closingFromAnotherThreadWithAThousandPendingReadsDrainsAndLeaksNothing() throws Exception {
+        long descriptorsBefore = OpenDescriptors.count();
+        List<IoBuffer> buffers = new ArrayList<>();
+        List<CompletableFuture<Integer>> reads = new ArrayList<>();
+        List<Fd.Pipe> pipes = new ArrayList<>();
+        RawExecutor<R> executor = fixture().newExecutor();
+        for (int i = 0; i < 500; i++) {
+            Fd.Pipe pipe = Fd.pipe();
+            pipes.add(pipe);
+            IoSource readEnd = executor.register(pipe.readEnd());
+            for (int j = 0; j < 2; j++) {
+                IoBuffer buffer = IoBuffer.allocate(64);
+                buffers.add(buffer);
+                reads.add(readEnd.read(-1, buffer, new MemRegion(0, 64)));
+            }
+            if (i % 2 == 0) {
+                readEnd.close(); // half the sources are closed: their reads hold the descriptor
+            }
+        }
+        executor.runUntil(executor.sleep(Duration.ofMillis(20)));
+        assertEquals(1000, operationsInFlight(executor.reactor()));
+        Thread closer = Thread.ofPlatform().start(executor::close); // from a thread other than the loop's
+        closer.join();
+        assertTrue(executor.isTerminated());
+        for (int i = 0; i < buffers.size(); i++) {
+            assertTrue(reads.get(i).isCancelled(), "read " + i + " failed with CancellationException: " + reads.get(i));
+            assertEquals(1, buffers.get(i).refCount(), "buffer " + i + " handed back once");
+            buffers.get(i).close();
+            assertTrue(buffers.get(i).isFreed());
+        }
+        for (int i = 0; i < pipes.size(); i++) {
+            pipes.get(i).writeEnd().close();
+            if (i % 2 == 1) {
+                pipes.get(i).readEnd().close(); // never closed through its source
+            }
+        }
+        assertEquals(descriptorsBefore, OpenDescriptors.count(),
+                "no descriptor leaks: the reactor's own descriptors and the pipes are closed");
+    }
+
+    private static CompletableFuture<Void> play(IoSource ping, IoSource pong, long value, int rounds) {
+        if (value > rounds) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return ping.write(-1, counter(value))
+                .thenCompose(n -> pong.read(-1, new byte[8]))
+                .thenCompose(n -> play(ping, pong, value + 1, rounds));
+    }
+
+    private static CompletableFuture<Void> serve(IoSource ping, IoSource pong, int rounds, List<Long> seen) {
+        if (seen.size() == rounds) {
+            return CompletableFuture.completedFuture(null);
+        }
+        byte[] into = new byte[8];
+        return ping.read(-1, into)
+                .thenCompose(n -> {
+                    seen.add(MemorySegment.ofArray(into).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+                    return pong.write(-1, counter(1));
+                })
+                .thenCompose(n -> serve(ping, pong, rounds, seen));
+    }
+
+    private static byte[] counter(long value) {
+        byte[] bytes = new byte[8];
+        MemorySegment.ofArray(bytes).set(ValueLayout.JAVA_LONG_UNALIGNED, 0, value);
+        return bytes;
+    }
+}
