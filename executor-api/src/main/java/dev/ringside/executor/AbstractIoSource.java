@@ -265,16 +265,19 @@ public abstract class AbstractIoSource implements IoSource {
                 throw e;
             }
         }
-        RawExecutor<?> caller = RawExecutor.currentLoop();
+        // The executor whose loop runs this thread: usually the source's own (a cheap check), else
+        // another executor's, whose task may await this source, else none.
+        boolean onSourceLoop = executor.isLoopThread();
+        RawExecutor<?> caller = onSourceLoop ? executor : RawExecutor.currentLoop();
         Task<?> owner = caller == null ? null : caller.currentTask();
         IoOperation operation = new IoOperation(this, kind, number, offset, length, mode, mem, buffers,
                 bounceTarget, owner, caller == null ? executor : caller);
         if (owner != null) {
-            owner.addChild(operation.future);
+            owner.addChild(operation);
         }
-        executor.startOperation(operation);
+        executor.startOperation(operation, onSourceLoop);
         @SuppressWarnings("unchecked")
-        CompletableFuture<T> future = (CompletableFuture<T>) operation.future;
+        CompletableFuture<T> future = (CompletableFuture<T>) (CompletableFuture<?>) operation;
         return future;
     }
 

@@ -7,7 +7,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One IO operation between its creation by an {@link AbstractIoSource} and its completion by the
- * reactor: the unit a reactor submits, cancels and completes.
+ * reactor: the unit a reactor submits, cancels and completes, and at the same time the future the
+ * caller of {@link IoSource} gets back (one object per operation).
  *
  * <h2>Life cycle</h2>
  * <ol>
@@ -16,22 +17,29 @@ import java.util.concurrent.CompletableFuture;
  *   <li><b>Started</b> on the loop thread of the source's executor: the executor hands it to the
  *       reactor with {@link AbstractIoSource#start(IoOperation)}, unless the future was cancelled or
  *       the executor closed first, in which case it is finished without reaching the kernel.</li>
- *   <li><b>Cancel requested</b> (optional): {@code cancel} on the future fails the future at once; on
- *       the loop thread the reactor is asked once ({@link AbstractIoSource#cancel(IoOperation)}) to
- *       cancel the operation in the kernel. The holds stay.</li>
+ *   <li><b>Cancel requested</b> (optional): {@link #cancel(boolean)} fails the future at once; on the
+ *       loop thread the reactor is asked once ({@link AbstractIoSource#cancel(IoOperation)}) to cancel
+ *       the operation in the kernel. The holds stay.</li>
  *   <li><b>Completed</b> exactly once by the reactor, on the loop thread, with
  *       {@link #complete(long)}: the holds are released (bounce memory first copied back), and the
  *       future's completion is queued on the loop that delivers it, so no user code runs inside the
  *       reactor.</li>
  * </ol>
  *
+ * <h2>Two faces</h2>
+ * To the caller this is a {@link CompletableFuture} of the byte count ({@code Integer}) or of
+ * {@code null}; it completes only through delivery, on the loop of the executor the caller ran on
+ * (or the source's). The methods declared here ({@link #kind()}, {@link #fd()}, {@link #token()},
+ * {@link #complete(long)}, ...) are the reactor's side, for {@link Reactor} implementations only:
+ * {@link #complete(long)} releases memory the kernel may be writing, so nothing else may call it.
+ *
  * <h2>Threads</h2>
- * Everything but the constructor runs on the loop thread of the source's executor, which is the only
- * writer of {@code state}, {@code token} and the in-flight links; the reactor may read and write
- * {@link #token()} for its own bookkeeping. The future is thread-safe (it is a
- * {@link CompletableFuture}).
+ * Everything but the constructor and the {@link CompletableFuture} methods runs on the loop thread of
+ * the source's executor, which is the only writer of {@code state}, {@code token} and the in-flight
+ * links; the reactor may read and write {@link #token()} for its own bookkeeping. The sibling links
+ * of {@link OwnedFuture} belong to the owner's loop thread, which may be another executor's.
  */
-public final class IoOperation {
+public final class IoOperation extends OwnedFuture<Object> {
 
     /** What an operation does; each maps to one kernel call. */
     public enum Kind {
@@ -71,9 +79,6 @@ public final class IoOperation {
     private final MemorySegment[] buffers;
     /** The caller's array or ByteBuffer a bounce buffer is copied to or from; null without bounce. */
     private final Object bounceTarget;
-    final IoFuture<?> future;
-    /** The task whose code issued the operation; cancelling it cancels the operation. May be null. */
-    final Task<?> owner;
     /** The executor on whose loop the future completes. */
     final RawExecutor<?> completionExecutor;
 
@@ -81,11 +86,13 @@ public final class IoOperation {
     int state = NEW;
     private long token;
     IoOperation prevInFlight, nextInFlight;
+    /** What {@link #deliver()} completes the future with: a value, or a Throwable to fail it with. */
     private Object outcome;
 
     IoOperation(AbstractIoSource source, Kind kind, int fd, long offset, long length, int fallocateMode,
                 BackingMemory memory, MemorySegment[] buffers, Object bounceTarget,
                 Task<?> owner, RawExecutor<?> completionExecutor) {
+        super(owner);
         this.source = source;
         this.kind = kind;
         this.fd = fd;
@@ -95,9 +102,7 @@ public final class IoOperation {
         this.memory = memory;
         this.buffers = buffers;
         this.bounceTarget = bounceTarget;
-        this.owner = owner;
         this.completionExecutor = completionExecutor;
-        this.future = new IoFuture<>(this);
     }
 
     public Kind kind() {
@@ -144,16 +149,25 @@ public final class IoOperation {
         this.token = token;
     }
 
-    /** Whether the future was cancelled; the kernel may still be working. */
-    public boolean isCancelled() {
-        return future.isCancelled();
+    /**
+     * Fails the future with {@link java.util.concurrent.CancellationException} at once and, on the loop
+     * thread of the source's executor, asks the reactor to cancel the operation in the kernel; the
+     * operation keeps its memory and descriptor until the kernel hands it back. Any thread.
+     */
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        boolean cancelled = super.cancel(mayInterruptIfRunning);
+        if (cancelled) {
+            source.executor().requestCancel(this);
+        }
+        return cancelled;
     }
 
     /**
      * The reactor reports the operation's end: {@code result} is the kernel's result, a byte count or
-     * poll mask when non-negative, {@code -errno} when negative. Loop thread of the source's executor
-     * only; a second call is ignored with a log message. Releases the memory and descriptor holds
-     * before returning; the future completes later on its loop.
+     * poll mask when non-negative, {@code -errno} when negative. Reactors only, on the loop thread of
+     * the source's executor; a second call is ignored with a log message. Releases the memory and
+     * descriptor holds before returning; the future completes later on its loop.
      */
     public void complete(long result) {
         if (state == DONE) {
@@ -165,7 +179,7 @@ public final class IoOperation {
         if (result < 0) {
             outcome = new ErrnoException(kind.call() + "(fd " + fd + ")", (int) -result);
         } else {
-            if (kind == Kind.READ && bounceTarget != null && result > 0 && !future.isCancelled()) {
+            if (kind == Kind.READ && bounceTarget != null && result > 0 && !isCancelled()) {
                 copyBack((int) Math.min(result, length));
             }
             outcome = switch (kind) {
@@ -210,51 +224,30 @@ public final class IoOperation {
      * the future in the owner's task context.
      */
     void deliver() {
-        if (kind == Kind.WRITE && bounceTarget instanceof ByteBuffer target && outcome instanceof Integer n
-                && !future.isCancelled()) {
+        Object result = outcome;
+        outcome = null;
+        if (kind == Kind.WRITE && bounceTarget instanceof ByteBuffer target && result instanceof Integer n
+                && !isCancelled()) {
             target.position(target.position() + n);
         }
         Task<?> previous = completionExecutor.enterTask(owner);
         try {
-            future.settle(outcome);
+            if (result instanceof Throwable failure) {
+                completeExceptionally(failure);
+            } else {
+                super.complete(result);
+            }
         } finally {
             completionExecutor.exitTask(previous);
         }
         if (owner != null) {
-            owner.removeChild(future);
+            owner.removeChild(this);
         }
     }
 
     @Override
     public String toString() {
         return "IoOperation[" + kind.call() + ", fd " + fd + ", offset " + offset + ", length " + length
-                + ", state " + state + "]";
-    }
-
-    /** The future of an operation: cancelling it asks the kernel to cancel the operation. */
-    static final class IoFuture<T> extends CompletableFuture<T> {
-        private final IoOperation operation;
-
-        IoFuture(IoOperation operation) {
-            this.operation = operation;
-        }
-
-        @Override
-        public boolean cancel(boolean mayInterruptIfRunning) {
-            boolean cancelled = super.cancel(mayInterruptIfRunning);
-            if (cancelled) {
-                operation.source.executor().requestCancel(operation);
-            }
-            return cancelled;
-        }
-
-        @SuppressWarnings("unchecked")
-        void settle(Object outcome) {
-            if (outcome instanceof Throwable failure) {
-                completeExceptionally(failure);
-            } else {
-                complete((T) outcome);
-            }
-        }
+                + ", state " + state + (isDone() ? ", future done" : "") + "]";
     }
 }

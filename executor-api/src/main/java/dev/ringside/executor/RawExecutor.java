@@ -110,7 +110,8 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
     private final AtomicReference<Thread> loopThread = new AtomicReference<>();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicLong timerSequence = new AtomicLong();
-    private final Runnable setProcessing = () -> WAKE_STATE.setVolatile(this, PROCESSING);
+    /** The reactor runs this when its wait returns; the fenced store is skipped when nothing changed. */
+    private final Runnable setProcessing = this::setProcessing;
 
     /** PROCESSING, WAITING or WOKEN; see the class comment. */
     @SuppressWarnings("unused") // accessed through WAKE_STATE
@@ -286,7 +287,12 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
                     onLoop(() -> result.completeExceptionally(failure));
                 }
             });
-            currentTask.addChild(work);
+            // The task cancels its stage, result, when it is cancelled; that interrupts the pool thread.
+            result.whenComplete((value, failure) -> {
+                if (result.isCancelled()) {
+                    work.cancel(true);
+                }
+            });
             return result;
         });
     }
@@ -572,9 +578,9 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
     }
 
-    /** Any thread: hands {@code operation} to the loop, which starts it. */
-    void startOperation(IoOperation operation) {
-        if (inLoop()) {
+    /** Any thread: hands {@code operation} to the loop, which starts it; {@code inLoop}: this is the loop thread. */
+    void startOperation(IoOperation operation, boolean inLoop) {
+        if (inLoop) {
             startOnLoop(operation);
         } else {
             enqueue((LoopAction) () -> startOnLoop(operation));
@@ -582,7 +588,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
     }
 
     private void startOnLoop(IoOperation operation) {
-        if (operation.future.isCancelled()) {
+        if (operation.isCancelled()) {
             operation.abandon(new CancellationException());
             return;
         }
@@ -732,9 +738,20 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
     }
 
+    /**
+     * Loop thread: wake-ups need not reach the reactor now. A state already PROCESSING needs no store:
+     * a producer that moves it to WOKEN after this read makes the loop's next compare-and-set to
+     * WAITING fail, so the loop does not block, and the next pass stores PROCESSING.
+     */
+    private void setProcessing() {
+        if ((int) WAKE_STATE.getVolatile(this) != PROCESSING) {
+            WAKE_STATE.setVolatile(this, PROCESSING);
+        }
+    }
+
     private void loop(CompletableFuture<?> until) throws IOException {
         while (true) {
-            WAKE_STATE.setVolatile(this, PROCESSING);
+            setProcessing();
             int state = lifecycle;
             if (state >= CLOSING) {
                 if (state == CLOSING) {
@@ -865,7 +882,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         // cancels them in the kernel, and their memory stays held until the kernel hands it back.
         for (IoOperation op = inFlight, next; op != null; op = next) {
             next = op.nextInFlight; // a reactor may complete (and unlink) the operation inside cancel
-            op.future.cancel(false);
+            op.cancel(false);
         }
         CompletableFuture<Void> drained;
         try {

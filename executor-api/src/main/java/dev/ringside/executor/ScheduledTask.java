@@ -1,7 +1,6 @@
 package dev.ringside.executor;
 
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Delayed;
 import java.util.concurrent.RunnableScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -14,24 +13,23 @@ import java.util.concurrent.TimeUnit;
  * <p>Threads: {@code deadline} is written before the timer is published to the loop and, for periodic
  * timers, by the loop thread between runs; it is volatile so {@link #getDelay} can be read anywhere.
  */
-final class ScheduledTask<V> extends CompletableFuture<V> implements RunnableScheduledFuture<V> {
+final class ScheduledTask<V> extends OwnedFuture<V> implements RunnableScheduledFuture<V> {
 
     private final RawExecutor<?> executor;
     private final Callable<V> action;
     /** 0: one-shot; positive: fixed rate; negative: fixed delay of {@code -period}. */
     private final long period;
     final long sequence;
-    /** For a sleep: the task that slept, whose context the completion runs in. */
-    private final Task<?> owner;
     private volatile long deadline;
 
+    /** {@code owner}: for a sleep, the task that slept, whose context the completion runs in; else null. */
     ScheduledTask(RawExecutor<?> executor, Callable<V> action, long deadline, long period, long sequence, Task<?> owner) {
+        super(owner);
         this.executor = executor;
         this.action = action;
         this.deadline = deadline;
         this.period = period;
         this.sequence = sequence;
-        this.owner = owner;
     }
 
     long deadline() {

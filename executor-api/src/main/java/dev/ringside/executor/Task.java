@@ -1,12 +1,10 @@
 package dev.ringside.executor;
 
-import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Future;
 
 /**
  * A unit of work on a {@link RawExecutor}'s loop: a body returning a {@link CompletionStage}, and the
@@ -30,29 +28,26 @@ import java.util.concurrent.Future;
  * loop thread. Completion (the {@link CompletableFuture} state) is thread-safe and happens once, so
  * the executor's bookkeeping after it runs once however the task ends.
  *
- * <p>Children are kept in an array that only grows at its end: adding is O(1); removing pops the last
- * element when it is the one finishing (the common case) and otherwise leaves the finished child in
- * place, to be dropped when the array is next full. Cancelling a finished child does nothing, so a
- * stale entry is harmless.
+ * <p>Children (child tasks, sleeps, IO operations) are the nodes of an intrusive doubly linked list
+ * (see {@link OwnedFuture}): adding and removing are O(1) in any order and allocate nothing.
  */
-public class Task<T> extends CompletableFuture<T> {
+public class Task<T> extends OwnedFuture<T> {
 
     final RawExecutor<?> executor;
     private Callable<? extends CompletionStage<T>> body;
-    /** The task current when this one was spawned, or null. */
-    private final Task<?> parent;
 
     // Loop-confined.
     private CompletionStage<T> stage;
-    private Future<?>[] children;
-    private int childCount;
+    /** Head of the list of children in flight; see {@link OwnedFuture}. */
+    private OwnedFuture<?> firstChild;
     Task<?> prevLive, nextLive;
     boolean linked;
 
+    /** {@code parent}: the task current when this one was spawned (its owner), or null. */
     Task(RawExecutor<?> executor, Callable<? extends CompletionStage<T>> body, Task<?> parent) {
+        super(parent);
         this.executor = executor;
         this.body = body;
-        this.parent = parent;
     }
 
     /** The executor this task runs on. */
@@ -148,7 +143,7 @@ public class Task<T> extends CompletableFuture<T> {
 
     /** On the loop thread, makes the parent current while dependents run; returns what to restore. */
     private Task<?> enterParent() {
-        return executor.inLoop() ? executor.enterTask(parent) : NOT_ON_LOOP;
+        return executor.inLoop() ? executor.enterTask(owner) : NOT_ON_LOOP;
     }
 
     private void exitParent(Task<?> previous) {
@@ -188,10 +183,8 @@ public class Task<T> extends CompletableFuture<T> {
     /** Loop thread: unlink, and on cancellation cancel what the task has in flight. */
     private void afterFinish(boolean cancelled) {
         executor.unlinkLive(this);
-        Future<?>[] inFlight = children;
-        int count = childCount;
-        children = null;
-        childCount = 0;
+        OwnedFuture<?> child = firstChild;
+        firstChild = null; // the list is detached: children removing themselves meanwhile find no list
         if (cancelled) {
             CompletionStage<T> pending = stage;
             stage = null;
@@ -202,12 +195,21 @@ public class Task<T> extends CompletableFuture<T> {
                     // a stage that cannot be viewed as a future cannot be cancelled
                 }
             }
-            for (int i = 0; i < count; i++) {
-                inFlight[i].cancel(false);
+            while (child != null) {
+                OwnedFuture<?> next = child.nextSibling;
+                child.prevSibling = child.nextSibling = null;
+                child.cancel(false);
+                child = next;
+            }
+        } else {
+            while (child != null) { // unlink, so the children's own removals stay no-ops
+                OwnedFuture<?> next = child.nextSibling;
+                child.prevSibling = child.nextSibling = null;
+                child = next;
             }
         }
-        if (parent != null) {
-            parent.removeChild(this);
+        if (owner != null) {
+            owner.removeChild(this);
         }
     }
 
@@ -215,40 +217,38 @@ public class Task<T> extends CompletableFuture<T> {
      * Loop thread: {@code child} was issued by this task. A cancelled task cancels it at once; a task
      * that completed normally has nothing left to cancel, so the child is not tracked.
      */
-    final void addChild(Future<?> child) {
+    final void addChild(OwnedFuture<?> child) {
         if (isDone()) {
             if (isCancelled()) {
                 child.cancel(false);
             }
             return;
         }
-        Future<?>[] array = children;
-        if (array == null) {
-            array = children = new Future<?>[4];
-        } else if (childCount == array.length) {
-            int live = 0;
-            for (int i = 0; i < childCount; i++) {
-                if (!array[i].isDone()) {
-                    array[live++] = array[i];
-                }
-            }
-            Arrays.fill(array, live, childCount, null);
-            childCount = live;
-            if (live > array.length / 2) {
-                array = children = Arrays.copyOf(array, array.length * 2);
-            }
+        OwnedFuture<?> first = firstChild;
+        child.nextSibling = first;
+        if (first != null) {
+            first.prevSibling = child;
         }
-        array[childCount++] = child;
+        firstChild = child;
     }
 
-    /** Loop thread: {@code child} finished. */
-    final void removeChild(Future<?> child) {
-        if (childCount > 0 && children[childCount - 1] == child) {
-            children[--childCount] = null;
+    /** Loop thread: {@code child} finished; does nothing if it is not in the list. */
+    final void removeChild(OwnedFuture<?> child) {
+        OwnedFuture<?> prev = child.prevSibling, next = child.nextSibling;
+        if (prev != null) {
+            prev.nextSibling = next;
+        } else if (firstChild == child) {
+            firstChild = next;
+        } else {
+            return; // not in the list
         }
+        if (next != null) {
+            next.prevSibling = prev;
+        }
+        child.prevSibling = child.nextSibling = null;
     }
 
     final Task<?> parent() {
-        return parent;
+        return owner;
     }
 }
