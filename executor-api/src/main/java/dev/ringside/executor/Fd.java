@@ -292,6 +292,11 @@ public final class Fd implements AutoCloseable {
         return fd;
     }
 
+    /** The number, unchecked: for a caller that knows a hold keeps it open. */
+    int heldNumber() {
+        return fd;
+    }
+
     /** {@code true} until {@link #close()} is called (the number may stay open a little longer for holds). */
     public boolean isOpen() {
         return ((int) STATE.getVolatile(this) & CLOSED) == 0;

@@ -81,6 +81,8 @@ public final class IoOperation extends OwnedFuture<Object> {
     private final Object bounceTarget;
     /** The executor on whose loop the future completes. */
     final RawExecutor<?> completionExecutor;
+    /** Whether the descriptor hold is the loop's shared one (see {@link AbstractIoSource}). */
+    private final boolean loopHold;
 
     // Loop-confined (source executor's loop thread).
     int state = NEW;
@@ -91,7 +93,7 @@ public final class IoOperation extends OwnedFuture<Object> {
 
     IoOperation(AbstractIoSource source, Kind kind, int fd, long offset, long length, int fallocateMode,
                 BackingMemory memory, MemorySegment[] buffers, Object bounceTarget,
-                Task<?> owner, RawExecutor<?> completionExecutor) {
+                Task<?> owner, RawExecutor<?> completionExecutor, boolean loopHold) {
         super(owner);
         this.source = source;
         this.kind = kind;
@@ -103,6 +105,7 @@ public final class IoOperation extends OwnedFuture<Object> {
         this.buffers = buffers;
         this.bounceTarget = bounceTarget;
         this.completionExecutor = completionExecutor;
+        this.loopHold = loopHold;
     }
 
     public Kind kind() {
@@ -203,7 +206,7 @@ public final class IoOperation extends OwnedFuture<Object> {
         if (memory != null) {
             memory.release();
         }
-        source.releaseDescriptor();
+        source.releaseDescriptor(loopHold);
     }
 
     private void copyBack(int count) {

@@ -11,6 +11,8 @@ import dev.ringside.executor.OpenDescriptors;
 import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.Reactor;
 import dev.ringside.executor.Task;
+import dev.ringside.executor.linux.LibC;
+import dev.ringside.executor.linux.Linux;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
@@ -102,6 +104,44 @@ public abstract class DescriptorContract<R extends Reactor> {
         }
         assertEquals(descriptorsBefore, OpenDescriptors.count(),
                 "no descriptor leaks: the reactor's own descriptors and the pipes are closed");
+    }
+
+    /**
+     * Reads issued on the loop share one hold on the descriptor (AbstractIoSource): closing their
+     * source leaves the number open until the last of them has completed, then closes it.
+     */
+    @Test
+    void aClosedSourceKeepsItsNumberOpenUntilTheLastPendingReadCompletes() throws Exception {
+        try (RawExecutor<R> executor = fixture().newExecutor(); Fd.Pipe pipe = Fd.pipe()) {
+            int number = pipe.readEnd().intValue();
+            IoSource readEnd = executor.register(pipe.readEnd());
+            IoBuffer buffer = IoBuffer.allocate(8);
+            List<CompletableFuture<Integer>> reads = new ArrayList<>();
+            executor.runUntil(executor.spawn(() -> {
+                for (int i = 0; i < 3; i++) {
+                    reads.add(readEnd.read(-1, buffer, new MemRegion(i, 1)));
+                }
+                readEnd.close();
+                return CompletableFuture.completedFuture(null);
+            }));
+            executor.runUntil(executor.sleep(Duration.ofMillis(5)));
+            assertEquals(3, operationsInFlight(executor.reactor()));
+            assertTrue(isOpen(number), "three reads pending: the number is open after close()");
+            for (int i = 0; i < 3; i++) {
+                reads.get(i).cancel(false);
+                int left = 2 - i;
+                executor.runUntil(executor.sleep(Duration.ofMillis(5)));
+                assertEquals(left, operationsInFlight(executor.reactor()), "reads the kernel still holds");
+                assertEquals(left > 0, isOpen(number), left + " reads pending: the number is "
+                        + (left > 0 ? "still open" : "closed by the last completion"));
+            }
+            assertEquals(1, buffer.refCount(), "every read handed the buffer back");
+            buffer.close();
+        }
+    }
+
+    private static boolean isOpen(int number) {
+        return LibC.fcntl(number, Linux.F_GETFD, 0) >= 0;
     }
 
     private static CompletableFuture<Void> play(IoSource ping, IoSource pong, long value, int rounds) {
