@@ -261,17 +261,14 @@ public abstract class AbstractIoSource implements IoSource {
         }
         executor.checkAccepting(kind.call());
         boolean onSourceLoop = executor.isLoopThread();
-        int number = label;
         if (fd != null) {
-            if (onSourceLoop && loopHoldUsers > 0) {
-                number = fd.heldNumber(); // open: the loop's hold is outstanding
-            } else {
+            if (!onSourceLoop || loopHoldUsers == 0) {
                 try {
-                    number = fd.retain(); // one step: a concurrent close() cannot strand the hold
+                    fd.retain(); // one step: a concurrent close() cannot strand the hold
                 } catch (IllegalStateException e) {
                     throw new IllegalStateException(kind.call() + ": the IoSource is closed", e);
                 }
-            }
+            } // else the loop's hold, which keeps the number open, covers this operation too
             if (onSourceLoop) {
                 loopHoldUsers++;
             }
@@ -288,7 +285,7 @@ public abstract class AbstractIoSource implements IoSource {
         // another executor's, whose task may await this source, else none.
         RawExecutor<?> caller = onSourceLoop ? executor : RawExecutor.currentLoop();
         Task<?> owner = caller == null ? null : caller.currentTask();
-        IoOperation operation = new IoOperation(this, kind, number, offset, length, mode, mem, buffers,
+        IoOperation operation = new IoOperation(this, kind, offset, length, mode, mem, buffers,
                 bounceTarget, owner, caller == null ? executor : caller, onSourceLoop);
         if (owner != null) {
             owner.addChild(operation);
@@ -297,6 +294,14 @@ public abstract class AbstractIoSource implements IoSource {
         @SuppressWarnings("unchecked")
         CompletableFuture<T> future = (CompletableFuture<T>) (CompletableFuture<?>) operation;
         return future;
+    }
+
+    /**
+     * The descriptor number (the label of a source without one); it stays valid while an operation
+     * holds the descriptor, even after {@link #close()}.
+     */
+    final int descriptorNumber() {
+        return fd != null ? fd.heldNumber() : label;
     }
 
     /**

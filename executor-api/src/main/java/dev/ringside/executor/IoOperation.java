@@ -71,7 +71,6 @@ public final class IoOperation extends OwnedFuture<Object> {
 
     final AbstractIoSource source;
     private final Kind kind;
-    private final int fd;
     private final long offset;
     private final long length;
     private final int fallocateMode;
@@ -91,13 +90,12 @@ public final class IoOperation extends OwnedFuture<Object> {
     /** What {@link #deliver()} completes the future with: a value, or a Throwable to fail it with. */
     private Object outcome;
 
-    IoOperation(AbstractIoSource source, Kind kind, int fd, long offset, long length, int fallocateMode,
+    IoOperation(AbstractIoSource source, Kind kind, long offset, long length, int fallocateMode,
                 BackingMemory memory, MemorySegment[] buffers, Object bounceTarget,
                 Task<?> owner, RawExecutor<?> completionExecutor, boolean loopHold) {
         super(owner);
         this.source = source;
         this.kind = kind;
-        this.fd = fd;
         this.offset = offset;
         this.length = length;
         this.fallocateMode = fallocateMode;
@@ -114,7 +112,7 @@ public final class IoOperation extends OwnedFuture<Object> {
 
     /** The descriptor number, valid until completion (the operation holds the descriptor). */
     public int fd() {
-        return fd;
+        return source.descriptorNumber();
     }
 
     /** File offset, or {@link IoSource#CURRENT_POSITION}; for fallocate the range start. */
@@ -180,7 +178,7 @@ public final class IoOperation extends OwnedFuture<Object> {
         state = DONE;
         source.executor().unlinkInFlight(this);
         if (result < 0) {
-            outcome = new ErrnoException(kind.call() + "(fd " + fd + ")", (int) -result);
+            outcome = new ErrnoException(kind.call() + "(fd " + fd() + ")", (int) -result);
         } else {
             if (kind == Kind.READ && bounceTarget != null && result > 0 && !isCancelled()) {
                 copyBack((int) Math.min(result, length));
@@ -250,7 +248,7 @@ public final class IoOperation extends OwnedFuture<Object> {
 
     @Override
     public String toString() {
-        return "IoOperation[" + kind.call() + ", fd " + fd + ", offset " + offset + ", length " + length
+        return "IoOperation[" + kind.call() + ", fd " + fd() + ", offset " + offset + ", length " + length
                 + ", state " + state + (isDone() ? ", future done" : "") + "]";
     }
 }
