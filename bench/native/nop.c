@@ -1,13 +1,16 @@
 /*
  * io_uring NOP round trips with liburing, the C baseline of NopBenchmark.
  *
- *   nop BATCH SECONDS [WARMUP_SECONDS]
+ *   nop BATCH SECONDS [WARMUP_SECONDS [registered]]
  *
  * Repeats: prepare BATCH NOPs, io_uring_submit_and_wait(BATCH), reap all BATCH completions; for
  * WARMUP_SECONDS unmeasured, then for SECONDS measured. Prints one line:
- *   nop batch=<BATCH> ops_per_s=<rate> ns_per_op=<ns> submit_calls_per_op=<n>
- * The ring has 256 SQ entries, like ringside's default UringReactor.
+ *   nop batch=<BATCH> ops_per_s=<rate> ns_per_op=<ns> submit_calls_per_op=<n> registered=<0|1>
+ * The ring has 256 SQ entries, like ringside's default UringReactor. With "registered" the ring fd is
+ * registered (io_uring_register_ring_fd), as ringside's loop thread does, so io_uring_enter skips the
+ * descriptor lookup; without it, this is liburing's default.
  */
+#include <errno.h>
 #include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +77,7 @@ static long run(struct io_uring *ring, unsigned batch, double seconds, double *e
 
 int main(int argc, char **argv) {
     if (argc < 3) {
-        fprintf(stderr, "usage: nop BATCH SECONDS [WARMUP_SECONDS]\n");
+        fprintf(stderr, "usage: nop BATCH SECONDS [WARMUP_SECONDS [registered]]\n");
         return 2;
     }
     unsigned batch = (unsigned) atoi(argv[1]);
@@ -90,14 +93,23 @@ int main(int argc, char **argv) {
         fprintf(stderr, "nop: io_uring_queue_init: %s\n", strerror(-ret));
         return 1;
     }
+    int registered = 0;
+    if (argc > 4 && strcmp(argv[4], "registered") == 0) {
+        ret = io_uring_register_ring_fd(&ring);
+        if (ret != 1) {
+            fprintf(stderr, "nop: io_uring_register_ring_fd: %s\n", strerror(ret < 0 ? -ret : EINVAL));
+            return 1;
+        }
+        registered = 1;
+    }
     double elapsed;
     long rounds;
     if (warmup > 0) {
         run(&ring, batch, warmup, &elapsed, &rounds);
     }
     long done = run(&ring, batch, seconds, &elapsed, &rounds);
-    printf("nop batch=%u ops_per_s=%.0f ns_per_op=%.2f submit_calls_per_op=%.4f\n", batch, done / elapsed,
-           elapsed * 1e9 / done, (double) rounds / done);
+    printf("nop batch=%u ops_per_s=%.0f ns_per_op=%.2f submit_calls_per_op=%.4f registered=%d\n", batch,
+           done / elapsed, elapsed * 1e9 / done, (double) rounds / done, registered);
     io_uring_queue_exit(&ring);
     return 0;
 }

@@ -27,7 +27,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * driven by {@link RawExecutor#runUntil} on the benchmark thread.
  *
  * <p>The baseline is {@code bench/native/nop.c}: liburing, {@code io_uring_prep_nop} × batch,
- * {@code io_uring_submit_and_wait(batch)}, reap, for a fixed time, run by {@code bench/run} before JMH.
+ * {@code io_uring_submit_and_wait(batch)}, reap, for a fixed time, run by {@code bench/run} before JMH,
+ * twice: with liburing's default ring, and with the ring fd registered
+ * ({@code io_uring_register_ring_fd}), as ringside's loop thread registers its ring. The second is the
+ * like-for-like comparison: registration spares each {@code io_uring_enter} the descriptor lookup in
+ * both programs (in the multithreaded JVM the lookup also takes a reference on the file, in the
+ * single-threaded C program it does not).
  *
  * <p>To keep the benchmark's own allocation out of the per-NOP figure ({@code -prof gc}), the driver
  * attaches its callback to one future at a time (the last of the round first, then any still pending)
@@ -76,6 +81,8 @@ public class NopBenchmark {
     @Subject(workload = "io_uring NOP round trip, per NOP", maxBytesPerOp = 128)
     @External(value = "C liburing (bench/native/nop.c)", key = "nop", params = "batch",
             targets = {"batch=1:0.9", "batch=32:0.85"})
+    @External(value = "C liburing, ring fd registered like ringside's (nop.c ... registered)", key = "nop-registered",
+            params = "batch", targets = {"batch=1:0.9", "batch=32:0.85"})
     public void ringside(EnterCounters counters) {
         long enters = enterCalls();
         executor.runUntil(executor.spawn(driver::start));

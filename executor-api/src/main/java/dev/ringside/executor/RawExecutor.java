@@ -473,7 +473,11 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
                 try {
                     if (lifecycle != TERMINATED) {
                         reactor.onThreadStart();
-                        drainAndTerminate();
+                        try {
+                            drainAndTerminate();
+                        } finally {
+                            stopOnThread();
+                        }
                     }
                 } finally {
                     CURRENT_LOOP.set(outer);
@@ -729,12 +733,24 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         CURRENT_LOOP.set(this);
         try {
             reactor.onThreadStart();
-            loop(until);
+            try {
+                loop(until);
+            } finally {
+                stopOnThread();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("the reactor failed", e);
         } finally {
             CURRENT_LOOP.set(outer);
             loopThread.set(null);
+        }
+    }
+
+    private void stopOnThread() {
+        try {
+            reactor.onThreadStop();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "reactor failed to leave the loop thread", e);
         }
     }
 

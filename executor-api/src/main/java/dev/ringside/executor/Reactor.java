@@ -30,9 +30,19 @@ public interface Reactor extends AutoCloseable {
 
     /**
      * A loop starts on the current thread. A reactor that needs a single issuer thread binds to it
-     * here. Called before the first {@link #waitForWork} of every {@code run}/{@code runUntil}.
+     * here. Called before the first {@link #waitForWork} of every {@code run}/{@code runUntil}, and
+     * before {@link RawExecutor#close()} drains on a thread that runs no loop.
      */
     void onThreadStart();
+
+    /**
+     * The loop leaves the current thread, which called {@link #onThreadStart()}: after the last
+     * {@link #waitForWork} of a {@code run}/{@code runUntil} however it ends, and after a drain (then
+     * after {@link #close()}). A reactor releases here what it bound to the thread. Loop thread; the
+     * default does nothing.
+     */
+    default void onThreadStop() {
+    }
 
     /**
      * Blocks until an operation completes, {@link #wake()} is called, or {@link #nanoTime()} reaches

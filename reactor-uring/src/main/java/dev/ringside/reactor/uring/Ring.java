@@ -48,6 +48,11 @@ final class Ring {
     private int localSqTail;
     private int localCqHead;
     private boolean closed;
+    /** The thread whose registered-ring table holds this ring, or null; see {@link #registerForThisThread}. */
+    private Thread registeredThread;
+    /** This ring's index in {@link #registeredThread}'s table. */
+    private int registeredIndex;
+    private final MemorySegment rsrcUpdate;
     /** io_uring_enter calls made, for the benchmarks' calls-per-operation figure. */
     long enterCalls;
 
@@ -77,6 +82,7 @@ final class Ring {
         this.localSqTail = (int) INT.getAcquire(sqRing, sqTail);
         this.localCqHead = (int) INT.getAcquire(cqRing, cqHead);
         this.getEventsArg = arena.allocate(GETEVENTS_ARG_SIZE, 8);
+        this.rsrcUpdate = arena.allocate(RSRC_UPDATE_SIZE, 8);
         this.timespec = arena.allocate(TIMESPEC_SIZE, 8);
         getEventsArg.set(ValueLayout.JAVA_LONG, GA_TS, timespec.address());
     }
@@ -147,15 +153,21 @@ final class Ring {
     }
 
     private static void restrict(int fd, Arena setup) throws ErrnoException {
-        int count = ALLOWED_OPS.length + 1;
+        int count = ALLOWED_OPS.length + ALLOWED_REGISTER_OPS.length + 1;
         MemorySegment restrictions = setup.allocate(RESTRICTION_SIZE * count, 8);
-        for (int i = 0; i < ALLOWED_OPS.length; i++) {
-            restrictions.set(ValueLayout.JAVA_SHORT, RESTRICTION_SIZE * i, RESTRICTION_SQE_OP);
-            restrictions.set(ValueLayout.JAVA_BYTE, RESTRICTION_SIZE * i + 2, ALLOWED_OPS[i]);
+        long at = 0;
+        for (byte op : ALLOWED_OPS) {
+            restrictions.set(ValueLayout.JAVA_SHORT, at, RESTRICTION_SQE_OP);
+            restrictions.set(ValueLayout.JAVA_BYTE, at + 2, op);
+            at += RESTRICTION_SIZE;
         }
-        long last = RESTRICTION_SIZE * ALLOWED_OPS.length;
-        restrictions.set(ValueLayout.JAVA_SHORT, last, RESTRICTION_SQE_FLAGS_ALLOWED);
-        restrictions.set(ValueLayout.JAVA_BYTE, last + 2, (byte) 0);
+        for (int op : ALLOWED_REGISTER_OPS) {
+            restrictions.set(ValueLayout.JAVA_SHORT, at, RESTRICTION_REGISTER_OP);
+            restrictions.set(ValueLayout.JAVA_BYTE, at + 2, (byte) op);
+            at += RESTRICTION_SIZE;
+        }
+        restrictions.set(ValueLayout.JAVA_SHORT, at, RESTRICTION_SQE_FLAGS_ALLOWED);
+        restrictions.set(ValueLayout.JAVA_BYTE, at + 2, (byte) 0);
         ErrnoException.check("io_uring_register(IORING_REGISTER_RESTRICTIONS)",
                 LibC.syscall(SYS_REGISTER, fd, REGISTER_RESTRICTIONS, restrictions.address(), count, 0, 0));
     }
@@ -231,8 +243,63 @@ final class Ring {
             arg = getEventsArg.address();
             argSize = GETEVENTS_ARG_SIZE;
         }
+        int target = fd;
+        if (registeredThread == Thread.currentThread()) {
+            target = registeredIndex;
+            enterFlags |= ENTER_REGISTERED_RING;
+        }
         enterCalls++;
-        return (int) LibC.syscall(SYS_ENTER, fd, toSubmit, wait ? 1 : 0, enterFlags, arg, argSize);
+        return (int) LibC.syscall(SYS_ENTER, target, toSubmit, wait ? 1 : 0, enterFlags, arg, argSize);
+    }
+
+    /**
+     * Registers the ring's descriptor in the calling thread's table of registered rings
+     * ({@code IORING_REGISTER_RING_FDS}), so that this thread's {@link #enter} calls skip the
+     * descriptor lookup, which in a multithreaded process such as the JVM takes and drops a reference
+     * on the file each time. The table is per thread and small (16 rings): when it is full, or the
+     * kernel predates it, the ring is simply used by its descriptor. One thread at a time: a
+     * registration of another thread must be dropped first ({@link #unregister()}).
+     *
+     * @return 0, or {@code -errno} when the ring stays unregistered
+     */
+    int registerForThisThread() {
+        if (closed || registeredThread != null) {
+            return registeredThread == Thread.currentThread() ? 0 : -16; // EBUSY
+        }
+        rsrcUpdate.set(ValueLayout.JAVA_INT, RU_OFFSET, -1); // any free index
+        rsrcUpdate.set(ValueLayout.JAVA_INT, RU_OFFSET + 4, 0);
+        rsrcUpdate.set(ValueLayout.JAVA_LONG, RU_DATA, fd);
+        int result = (int) LibC.syscall(SYS_REGISTER, fd, REGISTER_RING_FDS, rsrcUpdate.address(), 1, 0, 0);
+        if (result != 1) {
+            return result < 0 ? result : -22; // EINVAL: registered nothing
+        }
+        registeredIndex = rsrcUpdate.get(ValueLayout.JAVA_INT, RU_OFFSET);
+        registeredThread = Thread.currentThread();
+        return 0;
+    }
+
+    /**
+     * Drops the registration of {@link #registerForThisThread}; must run on the registering thread (the
+     * table is that thread's). Returns 0, or {@code -errno}. Does nothing without a registration.
+     */
+    int unregister() {
+        if (registeredThread == null) {
+            return 0;
+        }
+        if (registeredThread != Thread.currentThread()) {
+            return -1; // EPERM: another thread's table
+        }
+        rsrcUpdate.set(ValueLayout.JAVA_INT, RU_OFFSET, registeredIndex);
+        rsrcUpdate.set(ValueLayout.JAVA_INT, RU_OFFSET + 4, 0);
+        rsrcUpdate.set(ValueLayout.JAVA_LONG, RU_DATA, 0);
+        int result = (int) LibC.syscall(SYS_REGISTER, fd, UNREGISTER_RING_FDS, rsrcUpdate.address(), 1, 0, 0);
+        registeredThread = null;
+        return result == 1 ? 0 : result < 0 ? result : -22;
+    }
+
+    /** Whether the calling thread enters this ring through its registered index. */
+    boolean isRegisteredForThisThread() {
+        return registeredThread == Thread.currentThread();
     }
 
     /** Receives completions from {@link #reap}. */
@@ -267,6 +334,7 @@ final class Ring {
             return;
         }
         closed = true;
+        unregister(); // on the registering thread; otherwise that thread dropped it already (see UringReactor)
         unmap(sqes);
         if (cqRing != sqRing) {
             unmap(cqRing);

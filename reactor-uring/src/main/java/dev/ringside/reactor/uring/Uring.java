@@ -25,11 +25,14 @@ final class Uring {
     // io_uring_params.features
     static final int FEAT_SINGLE_MMAP = 1, FEAT_NODROP = 1 << 1, FEAT_EXT_ARG = 1 << 8;
     // io_uring_enter flags
-    static final int ENTER_GETEVENTS = 1, ENTER_EXT_ARG = 1 << 3;
+    static final int ENTER_GETEVENTS = 1, ENTER_EXT_ARG = 1 << 3, ENTER_REGISTERED_RING = 1 << 4;
     // io_uring_register opcodes
-    static final int REGISTER_RESTRICTIONS = 11, REGISTER_ENABLE_RINGS = 12;
+    static final int REGISTER_RESTRICTIONS = 11, REGISTER_ENABLE_RINGS = 12, REGISTER_RING_FDS = 20,
+            UNREGISTER_RING_FDS = 21;
+    /** Exactly the register opcodes allowed once the ring is enabled: the ring-fd registration of a loop thread. */
+    static final int[] ALLOWED_REGISTER_OPS = {REGISTER_RING_FDS, UNREGISTER_RING_FDS};
     // struct io_uring_restriction.opcode
-    static final short RESTRICTION_SQE_OP = 1, RESTRICTION_SQE_FLAGS_ALLOWED = 2;
+    static final short RESTRICTION_REGISTER_OP = 0, RESTRICTION_SQE_OP = 1, RESTRICTION_SQE_FLAGS_ALLOWED = 2;
     // sq ring flags
     static final int SQ_CQ_OVERFLOW = 1 << 1, SQ_TASKRUN = 1 << 2;
     // fsync flags
@@ -54,6 +57,8 @@ final class Uring {
     static final long CQE_SIZE = 16, CQE_USER_DATA = 0, CQE_RES = 8;
     // struct io_uring_restriction (16 bytes)
     static final long RESTRICTION_SIZE = 16;
+    // struct io_uring_rsrc_update (16 bytes): offset (u32), resv (u32), data (u64)
+    static final long RSRC_UPDATE_SIZE = 16, RU_OFFSET = 0, RU_DATA = 8;
     // struct io_uring_getevents_arg (24 bytes) and __kernel_timespec (16 bytes)
     static final long GETEVENTS_ARG_SIZE = 24, GA_TS = 16, TIMESPEC_SIZE = 16;
 

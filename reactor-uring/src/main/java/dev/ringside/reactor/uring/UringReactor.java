@@ -9,6 +9,7 @@ import dev.ringside.executor.IoOperation;
 import dev.ringside.executor.IoSource;
 import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.Reactor;
+import dev.ringside.executor.linux.Errno;
 import dev.ringside.executor.linux.LibC;
 import dev.ringside.executor.linux.Linux;
 import java.io.IOException;
@@ -84,6 +85,7 @@ public final class UringReactor implements Reactor {
     private boolean wakeArmed;
     private CompletableFuture<Void> drain;
     private boolean closed;
+    private boolean registrationRefusalLogged;
     private final Ring.CompletionHandler onCompletion = this::completed;
 
     /** A reactor with the default settings of {@link #builder()}. */
@@ -244,8 +246,37 @@ public final class UringReactor implements Reactor {
 
     // ---------------------------------------------------------------- Reactor
 
+    /**
+     * Registers the ring in this thread's table of registered rings, so that the loop's
+     * {@code io_uring_enter} calls skip the descriptor lookup (see {@link #ringRegistered()}); where
+     * the kernel refuses, the loop enters by descriptor.
+     */
     @Override
     public void onThreadStart() {
+        int result = ring.registerForThisThread();
+        if (result < 0 && !registrationRefusalLogged) {
+            registrationRefusalLogged = true;
+            LOG.log(System.Logger.Level.DEBUG, "io_uring ring fd not registered for thread {0} ({1}); entering by descriptor",
+                    Thread.currentThread().getName(), Errno.symbol(-result));
+        }
+    }
+
+    /** Drops the ring's registration in this thread's table (the table holds a reference to the ring). */
+    @Override
+    public void onThreadStop() {
+        int result = ring.unregister();
+        if (result < 0) {
+            LOG.log(System.Logger.Level.WARNING, "io_uring ring fd unregistration failed ({0})", Errno.symbol(-result));
+        }
+    }
+
+    /**
+     * Whether the calling thread enters the ring through its registered index
+     * ({@code IORING_REGISTER_RING_FDS}); true on the loop thread while a loop runs, where the kernel
+     * allows it.
+     */
+    public boolean ringRegistered() {
+        return ring.isRegisteredForThisThread();
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.ringside.reactor.uring;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -138,6 +140,87 @@ class UringReactorTest {
             reactor.completeForTest(0x0000_0007_0000_0003L, 5); // generation 7 of slot 3: never issued
             reactor.completeForTest(123_456L, -1);
             assertEquals(0, reactor.operationsInFlight());
+        }
+    }
+
+    /**
+     * The loop thread enters the ring by its registered index while the loop runs, and the
+     * registration is dropped when the loop leaves the thread: a thread's table holds 16 rings, so
+     * twenty executors run and closed in turn on one thread would find it full if one leaked.
+     */
+    @Test
+    void theLoopThreadRegistersTheRingWhileItRunsAndDropsItAfter() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor::new)) {
+                UringReactor reactor = executor.reactor();
+                assertFalse(reactor.ringRegistered(), "no loop runs yet");
+                boolean whileRunning = executor.runUntil(executor.spawn(
+                        () -> CompletableFuture.completedFuture(reactor.ringRegistered())));
+                assertTrue(whileRunning, "executor " + i + ": registered while its loop runs");
+                assertFalse(reactor.ringRegistered(), "executor " + i + ": dropped when runUntil returns");
+                IoSource events = executor.register(Fd.eventfd(0, false));
+                assertNull(executor.runUntil(events.nop()), "the ring still works, entered by descriptor");
+                events.close();
+            }
+        }
+    }
+
+    /** A thread's table of registered rings is small; a ring that finds it full is entered by descriptor. */
+    @Test
+    void whenTheThreadsTableIsFullLoopsEnterByDescriptor() throws Exception {
+        List<RawExecutor<UringReactor>> executors = new ArrayList<>();
+        try {
+            // Nested loops: each executor's task runs the next executor's loop on the same thread,
+            // so all of them are registered, or trying to be, at once.
+            for (int i = 0; i < 20; i++) {
+                executors.add(RawExecutor.create(UringReactor::new));
+            }
+            List<Boolean> registered = new ArrayList<>();
+            List<Object> nops = new ArrayList<>();
+            nest(executors, 0, registered, nops);
+            assertEquals(20, registered.size());
+            assertTrue(registered.get(0), "the first ring is registered");
+            assertTrue(registered.contains(false), "the table is full before the twentieth: " + registered);
+            assertEquals(20, nops.size(), "every loop completed a NOP, registered or not");
+        } finally {
+            executors.forEach(RawExecutor::close);
+        }
+    }
+
+    /** Runs executor i's loop; its task records the registration, runs executor i+1's loop, then a NOP. */
+    private static void nest(List<RawExecutor<UringReactor>> executors, int i, List<Boolean> registered,
+                             List<Object> nops) throws IOException {
+        if (i == executors.size()) {
+            return;
+        }
+        RawExecutor<UringReactor> executor = executors.get(i);
+        IoSource events = executor.register(Fd.eventfd(0, false));
+        executor.runUntil(executor.spawn(() -> {
+            registered.add(executor.reactor().ringRegistered());
+            try {
+                nest(executors, i + 1, registered, nops);
+            } catch (IOException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            return events.nop().thenRun(() -> nops.add(executor));
+        }));
+        events.close();
+    }
+
+    /** A loop that moves to another thread registers the ring there too. */
+    @Test
+    void aLoopThatMovesBetweenThreadsRegistersOnEach() throws Exception {
+        try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor::new)) {
+            IoSource events = executor.register(Fd.eventfd(0, false));
+            for (int i = 0; i < 3; i++) {
+                CompletableFuture<Boolean> registered = new CompletableFuture<>();
+                Thread loop = Thread.ofPlatform().name("loop-" + i).start(() -> registered.complete(
+                        executor.runUntil(executor.spawn(() -> events.nop()
+                                .thenApply(ignored -> executor.reactor().ringRegistered())))));
+                loop.join();
+                assertTrue(registered.join(), "registered on thread loop-" + i);
+            }
+            events.close();
         }
     }
 
