@@ -86,6 +86,7 @@ public final class UringReactor implements Reactor {
     private CompletableFuture<Void> drain;
     private boolean closed;
     private boolean registrationRefusalLogged;
+    private boolean leakedOnClose;
     private final Ring.CompletionHandler onCompletion = this::completed;
 
     /** A reactor with the default settings of {@link #builder()}. */
@@ -364,11 +365,15 @@ public final class UringReactor implements Reactor {
             return;
         }
         closed = true;
+        if (drain == null && ops.size() == 0 && backlog.isEmpty() && wakeArmed) {
+            dropWakeRead(); // closed without an executor's drain, e.g. unused (the availability probe)
+        }
         wakeGate.getAndAdd(GATE_CLOSED);
         while ((wakeGate.get() & ~GATE_CLOSED) != 0) {
             Thread.onSpinWait();
         }
         boolean drained = ops.size() == 0 && !wakeArmed;
+        leakedOnClose = !drained;
         ring.close();
         LibC.close(eventFd);
         if (drained) {
@@ -377,6 +382,28 @@ public final class UringReactor implements Reactor {
             LOG.log(System.Logger.Level.WARNING, "io_uring closed with {0} operations still held by the kernel; "
                     + "their ring-side memory is leaked, never freed", ops.size() + (wakeArmed ? 1 : 0));
         }
+    }
+
+    /**
+     * For a reactor closed with nothing in flight but its own wake-up read and no executor drain:
+     * cancels that read and waits, up to a second, for the kernel to hand back its buffer, so that
+     * close can free the ring-side memory instead of leaking it.
+     */
+    private void dropWakeRead() {
+        submitCancel(WAKE_READ);
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        while (wakeArmed && System.nanoTime() - deadline < 0) {
+            int result = ring.enter(true, 10_000_000L);
+            if (result < 0 && result != -ETIME && result != -EINTR && result != -EBUSY && result != -EAGAIN) {
+                break;
+            }
+            reapAll();
+        }
+    }
+
+    /** Test hook: whether {@link #close()} left the kernel holding memory, and so leaked it. */
+    boolean leakedOnClose() {
+        return leakedOnClose;
     }
 
     // ---------------------------------------------------------------- operations
@@ -535,7 +562,7 @@ public final class UringReactor implements Reactor {
         if (userData < 0) {
             if (userData == WAKE_READ) {
                 wakeArmed = false;
-                if (drain == null) {
+                if (drain == null && !closed) {
                     armWakeRead();
                 }
             }

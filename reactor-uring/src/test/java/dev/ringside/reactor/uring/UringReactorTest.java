@@ -144,6 +144,17 @@ class UringReactorTest {
     }
 
     /**
+     * A reactor closed unused (as the availability probe closes one) cancels its own wake-up read and
+     * gets its buffer back, so it frees its memory instead of leaking it.
+     */
+    @Test
+    void aReactorClosedUnusedLeaksNothing() throws IOException {
+        UringReactor reactor = new UringReactor();
+        reactor.close();
+        assertFalse(reactor.leakedOnClose(), "the wake-up read was handed back before the ring closed");
+    }
+
+    /**
      * The loop thread enters the ring by its registered index while the loop runs, and the
      * registration is dropped when the loop leaves the thread: a thread's table holds 16 rings, so
      * twenty executors run and closed in turn on one thread would find it full if one leaked.
