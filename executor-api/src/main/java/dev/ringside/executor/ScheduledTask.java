@@ -91,12 +91,20 @@ final class ScheduledTask<V> extends OwnedFuture<V> implements RunnableScheduled
         }
     }
 
-    /** Cancels the timer; the loop drops it from the heap. */
+    /**
+     * Cancels the timer; the loop drops it from the heap and, for a sleep, from its owner's children
+     * (a task that keeps starting and cancelling timeouts must not accumulate them).
+     */
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
         boolean cancelled = super.cancel(mayInterruptIfRunning);
         if (cancelled) {
-            executor.onLoop(() -> executor.removeTimer(this));
+            executor.onLoop(() -> {
+                executor.removeTimer(this);
+                if (owner != null) {
+                    owner.removeChild(this);
+                }
+            });
         }
         return cancelled;
     }

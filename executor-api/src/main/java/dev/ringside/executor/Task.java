@@ -248,6 +248,15 @@ public class Task<T> extends OwnedFuture<T> {
         child.prevSibling = child.nextSibling = null;
     }
 
+    /** Loop thread: the children in flight (walks the list; for tests and diagnostics). */
+    final int childCount() {
+        int count = 0;
+        for (OwnedFuture<?> child = firstChild; child != null; child = child.nextSibling) {
+            count++;
+        }
+        return count;
+    }
+
     final Task<?> parent() {
         return owner;
     }
