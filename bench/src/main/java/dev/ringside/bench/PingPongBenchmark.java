@@ -47,7 +47,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * per round trip.
  *
  * <ul>
- *   <li>{@code uring}, {@code epoll}: ringside on that reactor; driver and echo are callbacks of IO
+ *   <li>{@code uring}, {@code uringDefer} (io_uring with {@code SINGLE_ISSUER | DEFER_TASKRUN}),
+ *       {@code epoll}: ringside on that reactor; driver and echo are callbacks of IO
  *       futures on the loop ({@link IoSource#read}/{@link IoSource#write} of 1-byte regions of an
  *       {@link IoBuffer}), driven by {@link RawExecutor#runUntil}.</li>
  *   <li>{@code nio}: a JDK {@link Selector} loop on the benchmark thread over non-blocking NIO
@@ -150,6 +151,18 @@ public class PingPongBenchmark {
         }
     }
 
+    /**
+     * The io_uring reactor with {@code SINGLE_ISSUER | DEFER_TASKRUN} ({@code singleIssuer(true)}), which
+     * a runtime whose loop stays on one thread can choose: here the loop runs on the thread that made it.
+     */
+    @State(Scope.Thread)
+    public static class UringDeferLoop extends Loop {
+        @Override
+        String reactor() {
+            return Reactors.URING_DEFER;
+        }
+    }
+
     /** The epoll reactor. */
     @State(Scope.Thread)
     public static class EpollLoop extends Loop {
@@ -246,6 +259,13 @@ public class PingPongBenchmark {
     @OperationsPerInvocation(ROUND_TRIPS)
     @Subject(workload = "1-byte ping-pong round trip, all pairs on one loop")
     public void uring(UringLoop loop) {
+        loop.roundTrips();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(ROUND_TRIPS)
+    @Subject(workload = "1-byte ping-pong round trip, all pairs on one loop")
+    public void uringDefer(UringDeferLoop loop) {
         loop.roundTrips();
     }
 
