@@ -202,7 +202,9 @@ public final class EpollReactor implements Reactor {
     /** Completions collected by one entry point, released at its end (see {@link #flush()}). */
     private final ArrayList<IoOperation> doneOps = new ArrayList<>();
     private long[] doneResults = new long[16];
-    private int waiting, blocking, waitCalls;
+    private int waiting, blocking;
+    /** Test and measurement counters: waits, epoll_ctl calls for sources, non-blocking read/write attempts, attempts that returned EAGAIN. */
+    private int waitCalls, ctlCalls, attemptCalls, wouldBlockCalls;
     private CompletableFuture<Void> drain;
     private boolean closed;
 
@@ -611,6 +613,7 @@ public final class EpollReactor implements Reactor {
                 case NOWAIT -> {
                     long iov = iovecs(op);
                     do {
+                        attemptCalls++;
                         result = read
                                 ? Syscalls.preadv2(op.fd(), iov, op.bufferCount(), op.offset(), Linux.RWF_NOWAIT)
                                 : Syscalls.pwritev2(op.fd(), iov, op.bufferCount(), op.offset(), Linux.RWF_NOWAIT);
@@ -618,6 +621,9 @@ public final class EpollReactor implements Reactor {
                     if (result == -Errno.EOPNOTSUPP || result == -Errno.ENOSYS) {
                         source.strategy(direction, Strategy.DONTWAIT);
                         continue;
+                    }
+                    if (result == -Errno.EAGAIN) {
+                        wouldBlockCalls++;
                     }
                     return result;
                 }
@@ -630,6 +636,7 @@ public final class EpollReactor implements Reactor {
                     msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOV, iovecs(op));
                     msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOVLEN, op.bufferCount());
                     do {
+                        attemptCalls++;
                         result = read
                                 ? Syscalls.recvmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT)
                                 : Syscalls.sendmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT | Linux.MSG_NOSIGNAL);
@@ -637,6 +644,9 @@ public final class EpollReactor implements Reactor {
                     if (result == -Errno.ENOTSOCK) {
                         source.strategy(direction, Strategy.READY_THEN_POOL);
                         continue;
+                    }
+                    if (result == -Errno.EAGAIN) {
+                        wouldBlockCalls++;
                     }
                     return result;
                 }
@@ -720,6 +730,7 @@ public final class EpollReactor implements Reactor {
             return;
         }
         if (source.registered && (source.armed != 0 || source.closing)) {
+            ctlCalls++;
             LibC.epollCtl(epollFd, EPOLL_CTL_DEL, source.number, MemorySegment.NULL); // ENOENT: the closer did it
             source.registered = false;
             source.armed = 0;
@@ -783,6 +794,7 @@ public final class EpollReactor implements Reactor {
     }
 
     private int ctl(int ep, int op, int fd, int eventMask, long data) {
+        ctlCalls++;
         ctlEvent.set(JAVA_INT, 0, eventMask);
         ctlEvent.set(JAVA_LONG_UNALIGNED, LibC.EPOLL_EVENT_DATA_OFFSET, data);
         return LibC.epollCtl(ep, op, fd, ctlEvent);
@@ -954,6 +966,21 @@ public final class EpollReactor implements Reactor {
     /** Waits made so far (loop thread). */
     int waitCalls() {
         return waitCalls;
+    }
+
+    /** {@code epoll_ctl} calls the loop made for sources so far (loop thread; not the probes of {@link #newSource}). */
+    int ctlCalls() {
+        return ctlCalls;
+    }
+
+    /** Non-blocking read and write attempts made so far (loop thread). */
+    int attemptCalls() {
+        return attemptCalls;
+    }
+
+    /** Attempts that returned {@code EAGAIN} so far (loop thread). */
+    int wouldBlockCalls() {
+        return wouldBlockCalls;
     }
 
     /** The epoll descriptor, to read its registrations from {@code /proc/self/fdinfo}. */
