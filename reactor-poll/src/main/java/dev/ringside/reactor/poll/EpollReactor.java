@@ -61,8 +61,10 @@ import java.util.function.Consumer;
  * A descriptor is <em>pollable</em> if {@code epoll_ctl(EPOLL_CTL_ADD)} accepts it, which
  * {@link #newSource} tries once: pipes, FIFOs, sockets, eventfds, timerfds, ttys. On those,
  * {@code read}, {@code write}, {@code waitReadable} and {@code waitWritable} are truly asynchronous:
- * the loop makes a non-blocking attempt, and on {@code EAGAIN} the operation waits for readiness and
- * is retried. While an operation waits it costs no thread, and cancelling it removes it from its queue and completes it
+ * a write (and a read in the attempt-first state, see <em>Reads: attempt first or wait first</em>)
+ * makes a non-blocking attempt, and on {@code EAGAIN} the operation waits for readiness and is
+ * retried; a read in the wait-first state waits for readiness before its first attempt. While an
+ * operation waits it costs no thread, and cancelling it removes it from its queue and completes it
  * with {@code ECANCELED} at once (while the executor shuts down, in the same loop pass instead; see
  * {@link #onExecutorDrop()}). An attempt that succeeds or fails at once completes the operation inside
  * {@code start}, without a wait. Everything else runs as an ordinary blocking call on the reactor's
@@ -146,6 +148,33 @@ import java.util.function.Consumer;
  * holding the number) deletes it again before it completes it. Without waiters and with
  * {@code closing} set, the loop leaves the deletion to the closing thread.
  *
+ * <h2>Reads: attempt first or wait first</h2>
+ * A read that finds its direction idle (no queue, no pool call) can attempt at once or wait for
+ * readiness first. Attempting first is right for streaming, where data is usually there: the read
+ * completes inside {@code start}. In request/response traffic the attempt returns {@code EAGAIN}
+ * (the answer is not there yet), a wasted system call per read. So each pollable source chooses per
+ * read, adaptively:
+ * <ul>
+ *   <li><em>attempt-first</em> (every source starts so): attempt; on {@code EAGAIN} queue the read and
+ *       switch to wait-first, remembering the read's length and number of buffers as a shape known to
+ *       wait;</li>
+ *   <li><em>wait-first</em>: a read at least as long as, and with no more buffers than, a read that got
+ *       {@code EAGAIN} is queued for readiness without an attempt; other reads attempt (a zero-length
+ *       read, or a read the kernel refuses outright, must complete at once as before), and their
+ *       {@code EAGAIN} widens the known shape. Every {@value #FIRST_PROBE}th queued read (then every
+ *       16th, 32nd, ... up to every {@value #MAX_PROBE}th while probes keep failing) <em>probes</em>
+ *       with an attempt instead; a probe that does not return {@code EAGAIN} (data, end of file or an
+ *       error was there at once) switches back to attempt-first.</li>
+ * </ul>
+ * Waiting first never misses data already present: the queued read makes its direction's interest
+ * wanted; the reconcile before the next wait adds it if it is missing, and both {@code ADD} and
+ * {@code MOD} poll the file at once; a kept interest is level-triggered. So the next
+ * {@code epoll_wait} reports the descriptor as soon as it is readable (or hung up, or in error:
+ * whatever would make a read return at once), and the read is attempted then. The shape rule keeps
+ * the reads that {@code read(2)} answers without waiting whatever the descriptor's state (zero length,
+ * too short for an eventfd or timerfd) attempt-first. Writes always attempt first: a descriptor is
+ * usually writable. Reads with the ready-then-pool strategy make no attempt in either state.
+ *
  * <h2>Wake-ups</h2>
  * {@link #wake()} writes an eventfd that is registered level-triggered, at most once per burst: a flag
  * set by the first waker and cleared by the loop before it reads the eventfd. The eventfd is closed last,
@@ -161,7 +190,7 @@ import java.util.function.Consumer;
  *
  * <h2>Threads and ownership</h2>
  * The executor's loop thread, one at a time, owns the slot table, the dirty list, every source's
- * queues and registration state, the list of pool calls, the counters and the loop's
+ * queues, registration state and read policy, the list of pool calls, the counters and the loop's
  * native scratch memory. A source's {@code closing} and {@code everRegistered} are shared with its
  * closing thread and guarded by the source's {@code registrationLock} (see <em>Registrations</em>).
  * Any thread may call {@link #wake()}, {@link #nanoTime()} and {@link #newSource}, and close a source. Pool
@@ -180,6 +209,8 @@ public final class EpollReactor implements Reactor {
     private static final int MIN_EVENTS = 64, MAX_EVENTS = 4096;
     /** {@link #attempt} result: the direction's strategy needs readiness first, then a pool call. */
     private static final long NEEDS_POOL = Long.MIN_VALUE;
+    /** Wait-first reads: the first probe comes with this queued read; failed probes double the interval up to MAX_PROBE. */
+    static final int FIRST_PROBE = 8, MAX_PROBE = 64;
 
     /** Events that concern each direction's waiters, and the revents bits a poll operation reports. */
     static final int READ_EVENTS = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
@@ -622,8 +653,12 @@ public final class EpollReactor implements Reactor {
 
     private void startWaitable(PollSource source, IoOperation op, int direction) {
         boolean poll = op.kind() == Kind.POLL_READABLE || op.kind() == Kind.POLL_WRITABLE;
-        if (!poll && source.queue(direction).isEmpty() && !source.busy(direction)) {
+        if (!poll && source.queue(direction).isEmpty() && !source.busy(direction)
+                && (direction == WRITE || source.attemptRead(op))) {
             long result = attempt(source, op, direction);
+            if (direction == READ && result != NEEDS_POOL) {
+                source.readAttempted(op, result == -Errno.EAGAIN);
+            }
             if (result != -Errno.EAGAIN && result != NEEDS_POOL) {
                 done(op, result);
                 return;
@@ -1094,6 +1129,11 @@ public final class EpollReactor implements Reactor {
         return wouldBlockCalls;
     }
 
+    /** Whether a pollable source's reads wait for readiness before attempting (no loop running). */
+    static boolean readsWaitFirst(IoSource source) {
+        return ((PollSource) source).readWaitFirst;
+    }
+
     /** The epoll descriptor, to read its registrations from {@code /proc/self/fdinfo}. */
     int epollFd() {
         return epollFd;
@@ -1139,6 +1179,13 @@ public final class EpollReactor implements Reactor {
         int unused;
         /** In {@link #dirty}. */
         boolean dirty;
+        /** Reads: wait for readiness before the first attempt (see the class comment). */
+        boolean readWaitFirst;
+        /** Wait-first: the shortest length and most buffers of the reads that got EAGAIN; other reads attempt. */
+        long waitFirstLength;
+        int waitFirstBuffers;
+        /** Wait-first: queued reads left until the next probe, and the current interval between probes. */
+        int readsUntilProbe, probeInterval;
         /** Guards {@link #closing} and {@link #everRegistered}; held around every epoll_ctl for this source. */
         final Object registrationLock = new Object();
         /** Set by {@link #close()} before it deletes the registration (volatile: also read by the loop outside the lock). */
@@ -1181,6 +1228,39 @@ public final class EpollReactor implements Reactor {
 
         boolean hasWaiters() {
             return !readers.isEmpty() || !writers.isEmpty();
+        }
+
+        /** A wait-first read of a shape known to wait: no attempt before readiness. */
+        private boolean knownToWait(IoOperation op) {
+            return readWaitFirst && op.length() >= waitFirstLength && op.bufferCount() <= waitFirstBuffers;
+        }
+
+        /** Whether a read that finds its direction idle attempts at once: attempt-first, a probe, or a shape not known to wait. */
+        boolean attemptRead(IoOperation op) {
+            return !knownToWait(op) || --readsUntilProbe <= 0;
+        }
+
+        /** After a read's attempt from {@code start} (see {@link #attemptRead}): moves between the two states. */
+        void readAttempted(IoOperation op, boolean wouldBlock) {
+            if (!readWaitFirst) {
+                if (wouldBlock) {
+                    readWaitFirst = true;
+                    waitFirstLength = op.length();
+                    waitFirstBuffers = op.bufferCount();
+                    probeInterval = FIRST_PROBE;
+                    readsUntilProbe = FIRST_PROBE;
+                }
+            } else if (knownToWait(op)) { // a probe
+                if (wouldBlock) {
+                    probeInterval = Math.min(probeInterval * 2, MAX_PROBE);
+                    readsUntilProbe = probeInterval;
+                } else {
+                    readWaitFirst = false; // something was there at once: attempt first again
+                }
+            } else if (wouldBlock) { // a shape not known to wait, that does
+                waitFirstLength = Math.min(waitFirstLength, op.length());
+                waitFirstBuffers = Math.max(waitFirstBuffers, op.bufferCount());
+            }
         }
 
         @Override

@@ -27,8 +27,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The registration policy of {@link EpollReactor} on real pipes and socket pairs: level-triggered
- * registrations kept across waits, and no spinning on interests nobody waits for. Every
+ * The registration and read policy of {@link EpollReactor} on real pipes and socket pairs: level-triggered
+ * registrations kept across waits, wait-first reads, and no spinning on interests nobody waits for. Every
  * assertion counts calls (waits, epoll_ctl, attempts) or reads the epoll set; none measures time.
  */
 class EpollReadinessPolicyTest {
@@ -56,12 +56,14 @@ class EpollReadinessPolicyTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"pipe", "socketpair"})
-    void steadyPingPongMakesNoEpollCtl(String kind) throws Exception {
+    void steadyPingPongMakesNoEpollCtlAndAlmostNoWastedAttempts(String kind) throws Exception {
         RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
         EpollReactor reactor = executor.reactor();
         PingPong pingPong = later(new PingPong(executor, kind));
         pingPong.startEcho();
-        executor.runUntil(pingPong.drive(50)); // warm-up
+        executor.runUntil(pingPong.drive(50)); // warm-up: the reads find EAGAIN once and turn wait-first
+        assertTrue(EpollReactor.readsWaitFirst(pingPong.pongIn) && EpollReactor.readsWaitFirst(pingPong.pingIn),
+                "request/response reads wait first");
 
         int ctl = reactor.ctlCalls(), waits = reactor.waitCalls();
         int attempts = reactor.attemptCalls(), wouldBlock = reactor.wouldBlockCalls();
@@ -74,8 +76,80 @@ class EpollReadinessPolicyTest {
         System.out.println("epoll " + kind + " ping-pong, " + counts);
 
         assertEquals(0, ctlMade, "registrations stay across waits: " + counts);
+        // Two reads per round trip; a wait-first read probes at most every FIRST_PROBE-th time.
+        assertTrue(wouldBlockMade <= 2 * roundTrips / EpollReactor.FIRST_PROBE, counts);
+        // Two writes and two reads per round trip, each one call, plus the probes that found nothing.
+        assertEquals(4 * roundTrips + wouldBlockMade, attemptsMade, counts);
         // One wait per direction of the round trip, a few more for runUntil's own passes.
         assertTrue(waitsMade <= 2 * roundTrips + 4, counts);
+    }
+
+    // ---------------------------------------------------------------- wait-first reads
+
+    @Test
+    void aWaitFirstReadOfAPipeThatAlreadyHoldsDataCompletes() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        EpollReactor reactor = executor.reactor();
+        Fd.Pipe pipe = Fd.pipe();
+        int writeFd = pipe.writeEnd().intValue();
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        later(pipe.writeEnd());
+        turnWaitFirst(executor, readEnd, writeFd);
+
+        // The registration is kept (no reader now): data written behind the loop's back is found.
+        assertTrue(EpollReactorTest.registrations(reactor).containsKey(pipe.readEnd().intValue()));
+        writeDirectly(writeFd, "kept");
+        assertArrayEquals(bytes("kept"), readWaitingFirst(executor, readEnd, 4));
+
+        // The registration is gone (the data found nobody reading and the interest was dropped): the
+        // wait-first read re-adds it, and the ADD reports the data already there.
+        writeDirectly(writeFd, "gone");
+        runPasses(executor, 3);
+        assertFalse(EpollReactorTest.registrations(reactor).containsKey(pipe.readEnd().intValue()),
+                "the unused read interest was dropped");
+        assertArrayEquals(bytes("gone"), readWaitingFirst(executor, readEnd, 4));
+        assertTrue(EpollReactor.readsWaitFirst(readEnd), "no probe yet: still wait-first");
+    }
+
+    @Test
+    void aProbeThatFindsDataTurnsReadsBackToAttemptFirst() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        int writeFd = pipe.writeEnd().intValue();
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        later(pipe.writeEnd());
+        turnWaitFirst(executor, readEnd, writeFd);
+
+        int reads = 0;
+        while (EpollReactor.readsWaitFirst(readEnd)) { // streaming now: the data is always there first
+            assertTrue(++reads <= EpollReactor.FIRST_PROBE, "the first probe comes with read " + EpollReactor.FIRST_PROBE);
+            String chunk = "s" + (100 + reads); // as long as the read that got EAGAIN: known to wait
+            writeDirectly(writeFd, chunk);
+            byte[] into = new byte[4];
+            assertEquals(4, executor.runUntil(readEnd.read(-1, into)));
+            assertArrayEquals(bytes(chunk), into);
+        }
+        assertEquals(EpollReactor.FIRST_PROBE, reads);
+        int attempts = executor.reactor().attemptCalls();
+        writeDirectly(writeFd, "next");
+        CompletableFuture<Integer>[] read = readFromTheLoop(executor, readEnd, new byte[4]);
+        assertEquals(0, executor.reactor().operationsInFlight(), "attempt-first: completed inside start");
+        assertEquals(4, executor.runUntil(read[0]));
+        assertEquals(attempts + 1, executor.reactor().attemptCalls());
+    }
+
+    @Test
+    void aReadOfAShapeNotKnownToWaitStillAttemptsFirst() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        int writeFd = pipe.writeEnd().intValue();
+        IoSource readEnd = later(executor.register(pipe.readEnd()));
+        later(pipe.writeEnd());
+        turnWaitFirst(executor, readEnd, writeFd); // known to wait: reads of at least 4 bytes, one buffer
+        IoBuffer buffer = later(IoBuffer.allocate(8));
+        // read(2) of zero bytes returns 0 at once, even from an empty pipe; waiting first would hang it.
+        assertEquals(0, executor.runUntil(readEnd.read(-1, buffer, new MemRegion(0, 0))));
+        assertTrue(EpollReactor.readsWaitFirst(readEnd));
     }
 
     // ---------------------------------------------------------------- no spinning
@@ -88,7 +162,7 @@ class EpollReadinessPolicyTest {
         int readFd = pipe.readEnd().intValue(), writeFd = pipe.writeEnd().intValue();
         IoSource readEnd = later(executor.register(pipe.readEnd()));
         later(pipe.writeEnd());
-        readAfterAWait(executor, readEnd, writeFd);
+        turnWaitFirst(executor, readEnd, writeFd);
         assertEquals(Linux.EPOLLIN, EpollReactorTest.registrations(reactor).get(readFd) & Linux.EPOLLIN, "kept");
 
         writeDirectly(writeFd, "unread"); // readable for good, level-triggered, and nobody reads
@@ -99,9 +173,7 @@ class EpollReadinessPolicyTest {
         int waitsMade = reactor.waitCalls() - waits;
         assertTrue(waitsMade <= 10 + 3, waitsMade + " waits for ten sleeps: an unused level-triggered interest spins");
         assertFalse(EpollReactorTest.registrations(reactor).containsKey(readFd), "the event dropped the interest");
-        byte[] into = new byte[6];
-        assertEquals(6, executor.runUntil(readEnd.read(-1, into)));
-        assertArrayEquals(bytes("unread"), into, "the data is still there for a reader");
+        assertArrayEquals(bytes("unread"), readWaitingFirst(executor, readEnd, 6), "the data is still there for a reader");
     }
 
     @Test
@@ -112,7 +184,7 @@ class EpollReadinessPolicyTest {
         int readFd = pipe.readEnd().intValue(), writeFd = pipe.writeEnd().intValue();
         IoSource readEnd = later(executor.register(pipe.readEnd()));
         later(pipe.writeEnd());
-        readAfterAWait(executor, readEnd, writeFd);
+        turnWaitFirst(executor, readEnd, writeFd);
 
         IoBuffer buffer = later(IoBuffer.allocate(8));
         int ctl = reactor.ctlCalls();
@@ -165,6 +237,37 @@ class EpollReadinessPolicyTest {
         assertFalse(read.isDone());
         writeDirectly(writeFd, "wake");
         assertEquals(4, executor.runUntil(read));
+    }
+
+    /** {@link #readAfterAWait}: its EAGAIN turns the source's reads of at least 4 bytes wait-first. */
+    private static void turnWaitFirst(RawExecutor<EpollReactor> executor, IoSource readEnd, int writeFd) {
+        assertFalse(EpollReactor.readsWaitFirst(readEnd));
+        readAfterAWait(executor, readEnd, writeFd);
+        assertTrue(EpollReactor.readsWaitFirst(readEnd), "EAGAIN turned reads wait-first");
+    }
+
+    /** Reads {@code length} bytes with a read that must queue without an attempt; returns them. */
+    private static byte[] readWaitingFirst(RawExecutor<EpollReactor> executor, IoSource source, int length) {
+        EpollReactor reactor = executor.reactor();
+        int attempts = reactor.attemptCalls();
+        byte[] into = new byte[length];
+        CompletableFuture<Integer>[] read = readFromTheLoop(executor, source, into);
+        assertEquals(1, reactor.operationsInFlight(), "the read queued for readiness");
+        assertEquals(attempts, reactor.attemptCalls(), "without an attempt");
+        assertEquals(length, executor.runUntil(read[0]));
+        assertEquals(attempts + 1, reactor.attemptCalls(), "one attempt, after readiness");
+        return into;
+    }
+
+    /** Starts a read on the loop thread (so it reaches the reactor at once) and returns it. */
+    @SuppressWarnings("unchecked")
+    private static CompletableFuture<Integer>[] readFromTheLoop(RawExecutor<?> executor, IoSource source, byte[] into) {
+        CompletableFuture<Integer>[] read = new CompletableFuture[1];
+        executor.runUntil(executor.spawn(() -> {
+            read[0] = source.read(-1, into);
+            return CompletableFuture.completedFuture(null);
+        }));
+        return read;
     }
 
     private static void runPasses(RawExecutor<?> executor, int sleeps) {
