@@ -61,16 +61,18 @@ import java.util.function.Consumer;
  * A descriptor is <em>pollable</em> if {@code epoll_ctl(EPOLL_CTL_ADD)} accepts it, which
  * {@link #newSource} tries once: pipes, FIFOs, sockets, eventfds, timerfds, ttys. On those,
  * {@code read}, {@code write}, {@code waitReadable} and {@code waitWritable} are truly asynchronous:
- * the loop makes a non-blocking attempt, and on {@code EAGAIN} the operation waits for readiness and
- * is retried; while it waits it costs no thread, and cancelling it removes it from its queue and
- * completes it with {@code ECANCELED} at once (while the executor shuts down, in the same loop pass
- * instead; see {@link #onExecutorDrop()}). An attempt that succeeds or fails at once completes the
- * operation inside {@code start}, without a wait. Everything else runs as an ordinary blocking call on the reactor's pool and its result is
- * handed back to the loop: every operation on a descriptor epoll refuses with {@code EPERM} (regular
- * files, directories, {@code /dev/null}), and {@code fsync}, {@code fdatasync} and {@code fallocate} on
- * any descriptor. A pool call cannot be stopped once it runs: cancelling it fails the future at once,
- * but the operation keeps its memory and descriptor until the call returns (the kernel's hold), and
- * completes then with whatever the kernel answered. A pool call that has not started yet is withdrawn
+ * a write (and a read in the attempt-first state, see <em>Reads: attempt first or wait first</em>)
+ * makes a non-blocking attempt, and on {@code EAGAIN} the operation waits for readiness and is
+ * retried; a read in the wait-first state waits for readiness before its first attempt. While an
+ * operation waits it costs no thread, and cancelling it removes it from its queue and completes it
+ * with {@code ECANCELED} at once (while the executor shuts down, in the same loop pass instead; see
+ * {@link #onExecutorDrop()}). An attempt that succeeds or fails at once completes the operation inside
+ * {@code start}, without a wait. Everything else runs as an ordinary blocking call on the reactor's
+ * pool and its result is handed back to the loop: every operation on a descriptor epoll refuses with
+ * {@code EPERM} (regular files, directories, {@code /dev/null}), and {@code fsync}, {@code fdatasync}
+ * and {@code fallocate} on any descriptor. A pool call cannot be stopped once it runs: cancelling it
+ * fails the future at once, but the operation keeps its memory and descriptor until the call returns
+ * (the kernel's hold), and completes then with whatever the kernel answered. A pool call that has not started yet is withdrawn
  * and completes with {@code ECANCELED}. {@code waitReadable}/{@code waitWritable} on a non-pollable
  * descriptor complete at once with {@code POLLIN}/{@code POLLOUT}, as {@code poll(2)} reports for
  * regular files.
@@ -96,25 +98,82 @@ import java.util.function.Consumer;
  * pipe, and reopening a device can have side effects ({@code /dev/ptmx} makes a new terminal).
  *
  * <h2>Registrations</h2>
- * A pollable descriptor has at most one registration in the epoll set, holding the union of what its
- * waiting operations need ({@code EPOLLIN} for reads and {@code waitReadable}, {@code EPOLLOUT} for
- * writes and {@code waitWritable}), so one descriptor can wait to read and to write at the same time.
- * Each direction has a FIFO queue of waiting operations; an operation that arrives while its direction
- * has waiters queues behind them, which keeps reads and writes in order. Registrations are
- * {@code EPOLLONESHOT}: an event disarms the registration, the loop serves the queues it concerns, and
- * re-arms with {@code EPOLL_CTL_MOD} only if operations still wait, once per loop pass however many
- * operations arrived. Compared with level-triggered registrations this needs no {@code MOD} when the
- * last waiter of a direction is served (the common case), cannot spin on a descriptor that stays ready
- * while nobody waits, and a registration the loop no longer expects fires at most once.
- * {@code epoll_data} carries a slot index and generation, never a pointer; a stale event is ignored.
+ * A pollable descriptor has at most one registration in the epoll set. It is level-triggered and
+ * stays registered across waits: it holds the union of what the waiting operations need
+ * ({@code EPOLLIN} for reads and {@code waitReadable}, {@code EPOLLOUT} for writes and
+ * {@code waitWritable}), so one descriptor can wait to read and to write at the same time, plus the
+ * <em>kept</em> read interest described below. Each direction has a FIFO queue of waiting
+ * operations; an operation that arrives while its direction has waiters queues behind them, which
+ * keeps reads and writes in order. A direction whose ready-then-pool call is on the pool has no
+ * interest (its queue waits behind the call). {@code epoll_data} carries a slot index and generation,
+ * never a pointer; a stale event is ignored.
  *
- * <p>The registration is added at the first wait and kept, disarmed, while the source is open.
- * Cancelling the last waiter removes it ({@code EPOLL_CTL_DEL}) if it was armed. Closing the source
- * removes it too, and always <em>before</em> the descriptor number can be closed: a number closed while
- * registered could be reused by another file and a later {@code DEL} would then remove that file's
- * registration. So {@link IoSource#close()} deletes it on the closing thread while the source still owns
- * the number, and the loop, which re-adds it for operations still waiting, deletes it again before it
- * completes the last of them (completions are always released after the registration is settled).
+ * <p>The registration is reconciled once per loop pass, right before the wait, for the sources whose
+ * waiters changed (the {@code dirty} list, {@link #applyInterests()}), so however many operations
+ * came and went in the pass it costs at most one {@code epoll_ctl}, and none when the set of
+ * interests at the time of the wait is what is registered already. The rules:
+ * <ul>
+ *   <li>a direction with waiters that the registration lacks is added ({@code EPOLL_CTL_ADD}, or
+ *       {@code MOD} to the new union);</li>
+ *   <li>the write interest is dropped at the first reconcile after the last writer left: a writable
+ *       descriptor is the normal case, so a kept write interest would end the very next wait;</li>
+ *   <li>the read interest is <em>kept</em> after the last reader left, because request/response
+ *       traffic re-issues its read within the same pass (the completion's callback runs before the
+ *       wait), and then the registration needs no call at all. It is dropped at the reconcile after an
+ *       event found it with no reader (data arrived and nobody reads: one wake-up, never a spin),
+ *       unless a reader came back by then; at once when the last reader is cancelled (in
+ *       {@code cancel}); while the reads' ready-then-pool call is on the pool; and by the drain;</li>
+ *   <li>a registration left with no waiting operation and needing a change is deleted
+ *       ({@code EPOLL_CTL_DEL}), never modified, and its slot is freed.</li>
+ * </ul>
+ * So at every wait each registered interest either has a waiting operation, or is a kept read
+ * interest that has not fired since its reader left; a level-triggered interest nobody waits for fires
+ * at most once. Compared with {@code EPOLLONESHOT} registrations (which needed a {@code MOD} before every
+ * wait that followed an event), steady request/response traffic makes no {@code epoll_ctl} at all.
+ *
+ * <p>Numbers and closing: a number closed while registered could be reused by another file, and a
+ * later {@code epoll_ctl} on it would then act on that file's registration. So the loop calls
+ * {@code epoll_ctl} for a source, always inside the source's {@code registrationLock}, only
+ * <ul>
+ *   <li>while an operation of the source holds the number (a waiter, a pool call, or a completion
+ *       collected but not yet released: completions are always released after the registrations are
+ *       settled); every {@code ADD} and {@code MOD} is made so, as they are made for waiters; or</li>
+ *   <li>for a {@code DEL} of a source with no such operation, after reading {@code closing} false
+ *       inside the lock: {@link IoSource#close()} sets {@code closing} inside the same lock before the
+ *       number can be closed, so the number is open throughout the call.</li>
+ * </ul>
+ * {@link IoSource#close()} deletes the registration on the closing thread, inside the lock, if the
+ * loop ever added one ({@code everRegistered}, set inside the lock before the first {@code ADD}). The
+ * loop re-adds it for operations still waiting, and when the last of them leaves (its completion still
+ * holding the number) deletes it again before it completes it. Without waiters and with
+ * {@code closing} set, the loop leaves the deletion to the closing thread.
+ *
+ * <h2>Reads: attempt first or wait first</h2>
+ * A read that finds its direction idle (no queue, no pool call) can attempt at once or wait for
+ * readiness first. Attempting first is right for streaming, where data is usually there: the read
+ * completes inside {@code start}. In request/response traffic the attempt returns {@code EAGAIN}
+ * (the answer is not there yet), a wasted system call per read. So each pollable source chooses per
+ * read, adaptively:
+ * <ul>
+ *   <li><em>attempt-first</em> (every source starts so): attempt; on {@code EAGAIN} queue the read and
+ *       switch to wait-first, remembering the read's length and number of buffers as a shape known to
+ *       wait;</li>
+ *   <li><em>wait-first</em>: a read at least as long as, and with no more buffers than, a read that got
+ *       {@code EAGAIN} is queued for readiness without an attempt; other reads attempt (a zero-length
+ *       read, or a read the kernel refuses outright, must complete at once as before), and their
+ *       {@code EAGAIN} widens the known shape. Every {@value #FIRST_PROBE}th queued read (then every
+ *       16th, 32nd, ... up to every {@value #MAX_PROBE}th while probes keep failing) <em>probes</em>
+ *       with an attempt instead; a probe that does not return {@code EAGAIN} (data, end of file or an
+ *       error was there at once) switches back to attempt-first.</li>
+ * </ul>
+ * Waiting first never misses data already present: the queued read makes its direction's interest
+ * wanted; the reconcile before the next wait adds it if it is missing, and both {@code ADD} and
+ * {@code MOD} poll the file at once; a kept interest is level-triggered. So the next
+ * {@code epoll_wait} reports the descriptor as soon as it is readable (or hung up, or in error:
+ * whatever would make a read return at once), and the read is attempted then. The shape rule keeps
+ * the reads that {@code read(2)} answers without waiting whatever the descriptor's state (zero length,
+ * too short for an eventfd or timerfd) attempt-first. Writes always attempt first: a descriptor is
+ * usually writable. Reads with the ready-then-pool strategy make no attempt in either state.
  *
  * <h2>Wake-ups</h2>
  * {@link #wake()} writes an eventfd that is registered level-triggered, at most once per burst: a flag
@@ -130,9 +189,11 @@ import java.util.function.Consumer;
  * their operations' memory for good: those operations are never completed, so nothing frees it.
  *
  * <h2>Threads and ownership</h2>
- * The executor's loop thread, one at a time, owns the slot table, every source's queues and
- * registration state, the list of pool calls, the counters and the loop's native scratch memory. Any
- * thread may call {@link #wake()}, {@link #nanoTime()} and {@link #newSource}, and close a source. Pool
+ * The executor's loop thread, one at a time, owns the slot table, the dirty list, every source's
+ * queues, registration state and read policy, the list of pool calls, the counters and the loop's
+ * native scratch memory. A source's {@code closing} and {@code everRegistered} are shared with its
+ * closing thread and guarded by the source's {@code registrationLock} (see <em>Registrations</em>).
+ * Any thread may call {@link #wake()}, {@link #nanoTime()} and {@link #newSource}, and close a source. Pool
  * threads run the blocking calls; they use only the operation's memory (held by the operation until it
  * completes) and memory of their own, and hand results back through a concurrent queue and
  * {@code wake()}. Operations are completed only on the loop thread.
@@ -148,6 +209,8 @@ public final class EpollReactor implements Reactor {
     private static final int MIN_EVENTS = 64, MAX_EVENTS = 4096;
     /** {@link #attempt} result: the direction's strategy needs readiness first, then a pool call. */
     private static final long NEEDS_POOL = Long.MIN_VALUE;
+    /** Wait-first reads: the first probe comes with this queued read; failed probes double the interval up to MAX_PROBE. */
+    static final int FIRST_PROBE = 8, MAX_PROBE = 64;
 
     /** Events that concern each direction's waiters, and the revents bits a poll operation reports. */
     static final int READ_EVENTS = EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
@@ -196,13 +259,15 @@ public final class EpollReactor implements Reactor {
     private int[] generations = new int[16];
     private int[] freeSlots = new int[16];
     private int freeCount, slotsUsed;
-    /** Sources whose registration must be (re-)armed before the next wait. */
+    /** Sources whose registration may need a change before the next wait (see {@link #applyInterests()}). */
     private final ArrayList<PollSource> dirty = new ArrayList<>();
     private final IdentityHashMap<IoOperation, BlockingCall> onPool = new IdentityHashMap<>();
     /** Completions collected by one entry point, released at its end (see {@link #flush()}). */
     private final ArrayList<IoOperation> doneOps = new ArrayList<>();
     private long[] doneResults = new long[16];
-    private int waiting, blocking, waitCalls;
+    private int waiting, blocking;
+    /** Test and measurement counters: waits, epoll_ctl calls for sources, non-blocking read/write attempts, attempts that returned EAGAIN. */
+    private int waitCalls, ctlCalls, attemptCalls, wouldBlockCalls;
     private CompletableFuture<Void> drain;
     private boolean closed;
 
@@ -443,8 +508,9 @@ public final class EpollReactor implements Reactor {
         for (int i = 0; i < slotsUsed; i++) {
             PollSource source = slots[i];
             if (source != null) {
-                cancelQueue(source, source.readers);
-                cancelQueue(source, source.writers);
+                boolean cancelled = cancelQueue(source, source.readers) | cancelQueue(source, source.writers);
+                source.unused |= EPOLLIN; // no kept interest: the registration goes before the completions
+                reconcile(source, cancelled);
                 settle(source);
             }
         }
@@ -456,13 +522,17 @@ public final class EpollReactor implements Reactor {
         return drain;
     }
 
-    private void cancelQueue(PollSource source, ArrayDeque<IoOperation> queue) {
+    /** Completes the queue's operations with ECANCELED (collected, released by the caller's flush); returns whether there were any. */
+    private boolean cancelQueue(PollSource source, ArrayDeque<IoOperation> queue) {
+        boolean any = false;
         IoOperation op;
         while ((op = queue.pollFirst()) != null) {
+            any = true;
             waiting--;
             op.token(IDLE);
             done(op, -Errno.ECANCELED);
         }
+        return any;
     }
 
     @Override
@@ -583,8 +653,12 @@ public final class EpollReactor implements Reactor {
 
     private void startWaitable(PollSource source, IoOperation op, int direction) {
         boolean poll = op.kind() == Kind.POLL_READABLE || op.kind() == Kind.POLL_WRITABLE;
-        if (!poll && source.queue(direction).isEmpty() && !source.busy(direction)) {
+        if (!poll && source.queue(direction).isEmpty() && !source.busy(direction)
+                && (direction == WRITE || source.attemptRead(op))) {
             long result = attempt(source, op, direction);
+            if (direction == READ && result != NEEDS_POOL) {
+                source.readAttempted(op, result == -Errno.EAGAIN);
+            }
             if (result != -Errno.EAGAIN && result != NEEDS_POOL) {
                 done(op, result);
                 return;
@@ -611,6 +685,7 @@ public final class EpollReactor implements Reactor {
                 case NOWAIT -> {
                     long iov = iovecs(op);
                     do {
+                        attemptCalls++;
                         result = read
                                 ? Syscalls.preadv2(op.fd(), iov, op.bufferCount(), op.offset(), Linux.RWF_NOWAIT)
                                 : Syscalls.pwritev2(op.fd(), iov, op.bufferCount(), op.offset(), Linux.RWF_NOWAIT);
@@ -618,6 +693,9 @@ public final class EpollReactor implements Reactor {
                     if (result == -Errno.EOPNOTSUPP || result == -Errno.ENOSYS) {
                         source.strategy(direction, Strategy.DONTWAIT);
                         continue;
+                    }
+                    if (result == -Errno.EAGAIN) {
+                        wouldBlockCalls++;
                     }
                     return result;
                 }
@@ -630,6 +708,7 @@ public final class EpollReactor implements Reactor {
                     msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOV, iovecs(op));
                     msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOVLEN, op.bufferCount());
                     do {
+                        attemptCalls++;
                         result = read
                                 ? Syscalls.recvmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT)
                                 : Syscalls.sendmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT | Linux.MSG_NOSIGNAL);
@@ -637,6 +716,9 @@ public final class EpollReactor implements Reactor {
                     if (result == -Errno.ENOTSOCK) {
                         source.strategy(direction, Strategy.READY_THEN_POOL);
                         continue;
+                    }
+                    if (result == -Errno.EAGAIN) {
+                        wouldBlockCalls++;
                     }
                     return result;
                 }
@@ -662,21 +744,40 @@ public final class EpollReactor implements Reactor {
         return iovecs.address();
     }
 
-    /** Loop: the registration of {@code source} reported {@code revents}; it is disarmed now. */
+    /** Loop: the registration of {@code source} reported {@code revents} (it stays registered). */
     private void ready(PollSource source, int revents) {
-        source.armed = 0;
+        boolean changed = false;
         if ((revents & READ_EVENTS) != 0) {
-            serve(source, READ, revents & READ_POLL_MASK);
+            changed = readyFor(source, READ, revents & READ_POLL_MASK);
         }
         if ((revents & WRITE_EVENTS) != 0) {
-            serve(source, WRITE, revents & WRITE_POLL_MASK);
+            changed |= readyFor(source, WRITE, revents & WRITE_POLL_MASK);
         }
-        settle(source);
+        if (changed) {
+            settle(source); // the operations just served still hold the number
+        }
     }
 
-    /** Completes the direction's waiters in order until one would block. */
-    private void serve(PollSource source, int direction, int revents) {
+    /**
+     * Serves the direction's waiters; with none (or with its pool call running), an interest of the
+     * direction that is registered goes at the next reconcile. Returns whether waiters left the queue.
+     */
+    private boolean readyFor(PollSource source, int direction, int revents) {
+        if (!source.busy(direction) && !source.queue(direction).isEmpty()) {
+            return serve(source, direction, revents);
+        }
+        int interest = direction == READ ? EPOLLIN : EPOLLOUT;
+        if ((source.armed & interest) != 0) { // level-triggered: it would fire at every wait
+            source.unused |= interest;
+            markDirty(source);
+        }
+        return false;
+    }
+
+    /** Completes the direction's waiters in order until one would block; returns whether any left the queue. */
+    private boolean serve(PollSource source, int direction, int revents) {
         ArrayDeque<IoOperation> queue = source.queue(direction);
+        boolean served = false;
         IoOperation op;
         while (!source.busy(direction) && (op = queue.peekFirst()) != null) {
             long result;
@@ -685,10 +786,11 @@ public final class EpollReactor implements Reactor {
             } else {
                 result = attempt(source, op, direction);
                 if (result == -Errno.EAGAIN) {
-                    return;
+                    return served;
                 }
             }
             queue.pollFirst();
+            served = true;
             waiting--;
             op.token(IDLE);
             if (result == NEEDS_POOL) {
@@ -697,34 +799,41 @@ public final class EpollReactor implements Reactor {
                 done(op, result);
             }
         }
+        return served;
     }
 
+    /** The interests of the waiting operations (a direction whose pool call runs has none). */
     private static int wanted(PollSource source) {
         return (!source.readers.isEmpty() && !source.readBusy ? EPOLLIN : 0)
                 | (!source.writers.isEmpty() && !source.writeBusy ? EPOLLOUT : 0);
     }
 
     /**
-     * After any change to {@code source}'s waiters: with waiters, schedules the registration to match
-     * them; without, deletes it if it is armed or the source is closing (while the operation whose
-     * completion is pending still holds the number), and frees the slot once unregistered.
+     * The interests the registration should hold at the next wait: those of the waiters, plus the read
+     * interest kept from earlier waits unless an event found it unused, the last reader was cancelled,
+     * or the reads' pool call runs. 0 when not registered and nothing waits.
+     */
+    private static int target(PollSource source) {
+        int kept = source.readBusy ? 0 : source.armed & EPOLLIN & ~source.unused;
+        return wanted(source) | kept;
+    }
+
+    /**
+     * After a change to {@code source}'s waiters, while the operation that changed them still holds the
+     * number (queued, on the pool, or its completion collected but not yet released): without waiters
+     * and closing, deletes the registration at once (the closing thread may have missed it); schedules
+     * a reconcile if the registration no longer matches; frees the slot once unregistered and idle.
      */
     private void settle(PollSource source) {
         if (closed) {
             return; // the epoll descriptor is gone (and its number may be reused)
         }
-        if (source.hasWaiters()) {
-            if (!source.registered || source.armed != wanted(source)) {
-                markDirty(source);
-            }
-            return;
+        if (!source.hasWaiters() && source.registered && source.closing) {
+            delete(source, true);
         }
-        if (source.registered && (source.armed != 0 || source.closing)) {
-            LibC.epollCtl(epollFd, EPOLL_CTL_DEL, source.number, MemorySegment.NULL); // ENOENT: the closer did it
-            source.registered = false;
-            source.armed = 0;
-        }
-        if (!source.registered && source.slot >= 0) {
+        if (target(source) != source.armed) {
+            markDirty(source);
+        } else if (!source.registered && !source.hasWaiters() && source.slot >= 0) {
             freeSlot(source);
         }
     }
@@ -736,32 +845,57 @@ public final class EpollReactor implements Reactor {
         }
     }
 
-    /** Before each wait: arms the registrations of the sources whose waiters changed. */
+    /**
+     * Before each wait: reconciles the registrations of the sources whose waiters changed. Completions
+     * of operations whose registration failed are released at the end, after the registrations.
+     */
     private void applyInterests() {
         for (int i = 0; i < dirty.size(); i++) {
             PollSource source = dirty.get(i);
             source.dirty = false;
-            // Only waiters, which hold the number open, justify an epoll_ctl here.
-            if (!closed && source.hasWaiters()) {
-                int want = wanted(source);
-                if (want != 0 && (!source.registered || source.armed != want)) {
-                    arm(source, want);
-                }
+            if (!closed) {
+                reconcile(source, false);
             }
         }
         dirty.clear();
         flush();
     }
 
-    private void arm(PollSource source, int want) {
-        source.everRegistered = true; // before the ADD: see PollSource.close
+    /**
+     * Makes the registration hold {@link #target}: {@code ADD} or {@code MOD} while operations wait (they
+     * hold the number), else {@code DEL} (a registration without waiters is never modified, only
+     * deleted) and the slot is freed. {@code completing}: an operation of the source whose completion
+     * is collected but not yet released holds the number.
+     */
+    private void reconcile(PollSource source, boolean completing) {
+        int target = target(source);
+        source.unused = 0;
+        if (target == source.armed) {
+            return; // registered already as the waiters need it (0 == armed also when unregistered)
+        }
+        if (wanted(source) == 0) {
+            delete(source, completing || source.hasWaiters() || source.readBusy || source.writeBusy);
+            if (!source.hasWaiters() && source.slot >= 0) {
+                freeSlot(source);
+            }
+        } else {
+            arm(source, target);
+        }
+    }
+
+    /** Registers {@code source} for {@code events}, level-triggered; waiting operations hold its number. */
+    private void arm(PollSource source, int events) {
         long data = ((long) generations[source.slot] << 32) | source.slot;
-        int op = source.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-        int result = ctl(epollFd, op, source.number, want | EPOLLONESHOT, data);
-        if (result == -Errno.ENOENT && op == EPOLL_CTL_MOD) { // the source's closing thread deleted it
-            result = ctl(epollFd, EPOLL_CTL_ADD, source.number, want | EPOLLONESHOT, data);
-        } else if (result == -Errno.EEXIST && op == EPOLL_CTL_ADD) {
-            result = ctl(epollFd, EPOLL_CTL_MOD, source.number, want | EPOLLONESHOT, data);
+        int result;
+        synchronized (source.registrationLock) {
+            source.everRegistered = true; // before the ADD: see PollSource.close
+            int op = source.registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+            result = ctl(epollFd, op, source.number, events, data);
+            if (result == -Errno.ENOENT && op == EPOLL_CTL_MOD) { // the source's closing thread deleted it
+                result = ctl(epollFd, EPOLL_CTL_ADD, source.number, events, data);
+            } else if (result == -Errno.EEXIST && op == EPOLL_CTL_ADD) {
+                result = ctl(epollFd, EPOLL_CTL_MOD, source.number, events, data);
+            }
         }
         if (result < 0) { // e.g. ENOSPC (max_user_watches): the waiters cannot wait
             LOG.log(System.Logger.Level.WARNING, "epoll_ctl for fd {0} failed: {1}", source.number, Errno.symbol(-result));
@@ -779,10 +913,27 @@ public final class EpollReactor implements Reactor {
             return;
         }
         source.registered = true;
-        source.armed = want;
+        source.armed = events;
+    }
+
+    /**
+     * Deletes {@code source}'s registration. {@code held}: an operation of the source holds the number;
+     * without one, the call is made only while {@code closing} is false inside the lock (so the number
+     * is open throughout), else it is left to the closing thread, which deletes it (see the class comment).
+     */
+    private void delete(PollSource source, boolean held) {
+        synchronized (source.registrationLock) {
+            if (held || !source.closing) {
+                ctlCalls++;
+                LibC.epollCtl(epollFd, EPOLL_CTL_DEL, source.number, MemorySegment.NULL); // ENOENT: the closer did it
+            }
+        }
+        source.registered = false;
+        source.armed = 0;
     }
 
     private int ctl(int ep, int op, int fd, int eventMask, long data) {
+        ctlCalls++;
         ctlEvent.set(JAVA_INT, 0, eventMask);
         ctlEvent.set(JAVA_LONG_UNALIGNED, LibC.EPOLL_EVENT_DATA_OFFSET, data);
         return LibC.epollCtl(ep, op, fd, ctlEvent);
@@ -791,9 +942,16 @@ public final class EpollReactor implements Reactor {
     private void cancel(PollSource source, IoOperation op) {
         long token = op.token();
         if (token == QUEUED_READ || token == QUEUED_WRITE) {
-            if (source.queue(token == QUEUED_READ ? READ : WRITE).remove(op)) {
+            int direction = token == QUEUED_READ ? READ : WRITE;
+            ArrayDeque<IoOperation> queue = source.queue(direction);
+            if (queue.remove(op)) {
                 waiting--;
                 op.token(IDLE);
+                if (queue.isEmpty() && !closed) {
+                    // The last waiter of the direction is gone: its interest goes now, not kept (op holds the number).
+                    source.unused |= direction == READ ? EPOLLIN : EPOLLOUT;
+                    reconcile(source, true);
+                }
                 settle(source);
                 done(op, -Errno.ECANCELED);
             }
@@ -956,6 +1114,26 @@ public final class EpollReactor implements Reactor {
         return waitCalls;
     }
 
+    /** {@code epoll_ctl} calls the loop made for sources so far (loop thread; not the probes of {@link #newSource}). */
+    int ctlCalls() {
+        return ctlCalls;
+    }
+
+    /** Non-blocking read and write attempts made so far (loop thread). */
+    int attemptCalls() {
+        return attemptCalls;
+    }
+
+    /** Attempts that returned {@code EAGAIN} so far (loop thread). */
+    int wouldBlockCalls() {
+        return wouldBlockCalls;
+    }
+
+    /** Whether a pollable source's reads wait for readiness before attempting (no loop running). */
+    static boolean readsWaitFirst(IoSource source) {
+        return ((PollSource) source).readWaitFirst;
+    }
+
     /** The epoll descriptor, to read its registrations from {@code /proc/self/fdinfo}. */
     int epollFd() {
         return epollFd;
@@ -983,7 +1161,8 @@ public final class EpollReactor implements Reactor {
 
     /**
      * The source of a pollable descriptor. Everything but {@link #closing} and {@link #everRegistered}
-     * is confined to the loop thread.
+     * is confined to the loop thread; those two are guarded by {@link #registrationLock}, inside which
+     * the loop makes every {@code epoll_ctl} for this source and {@link #close()} deletes it.
      */
     private final class PollSource extends AbstractIoSource {
         final int number;
@@ -994,13 +1173,25 @@ public final class EpollReactor implements Reactor {
         int slot = -1;
         /** In the epoll set, as far as the loop knows (the closing thread may have deleted it). */
         boolean registered;
-        /** The events armed, 0 once the one-shot registration fired. */
+        /** The interests registered ({@code EPOLLIN}, {@code EPOLLOUT}), level-triggered; 0 when not registered. */
         int armed;
+        /** Interests to drop at the next reconcile: an event found them unused, or their last waiter was cancelled. */
+        int unused;
+        /** In {@link #dirty}. */
         boolean dirty;
-        /** Set by {@link #close()} before it deletes the registration. */
+        /** Reads: wait for readiness before the first attempt (see the class comment). */
+        boolean readWaitFirst;
+        /** Wait-first: the shortest length and most buffers of the reads that got EAGAIN; other reads attempt. */
+        long waitFirstLength;
+        int waitFirstBuffers;
+        /** Wait-first: queued reads left until the next probe, and the current interval between probes. */
+        int readsUntilProbe, probeInterval;
+        /** Guards {@link #closing} and {@link #everRegistered}; held around every epoll_ctl for this source. */
+        final Object registrationLock = new Object();
+        /** Set by {@link #close()} before it deletes the registration (volatile: also read by the loop outside the lock). */
         volatile boolean closing;
         /** Set by the loop before the first {@code EPOLL_CTL_ADD}; lets {@link #close()} skip a useless DEL. */
-        volatile boolean everRegistered;
+        boolean everRegistered;
 
         PollSource(RawExecutor<?> executor, Fd fd, int number) {
             super(executor, fd);
@@ -1039,6 +1230,39 @@ public final class EpollReactor implements Reactor {
             return !readers.isEmpty() || !writers.isEmpty();
         }
 
+        /** A wait-first read of a shape known to wait: no attempt before readiness. */
+        private boolean knownToWait(IoOperation op) {
+            return readWaitFirst && op.length() >= waitFirstLength && op.bufferCount() <= waitFirstBuffers;
+        }
+
+        /** Whether a read that finds its direction idle attempts at once: attempt-first, a probe, or a shape not known to wait. */
+        boolean attemptRead(IoOperation op) {
+            return !knownToWait(op) || --readsUntilProbe <= 0;
+        }
+
+        /** After a read's attempt from {@code start} (see {@link #attemptRead}): moves between the two states. */
+        void readAttempted(IoOperation op, boolean wouldBlock) {
+            if (!readWaitFirst) {
+                if (wouldBlock) {
+                    readWaitFirst = true;
+                    waitFirstLength = op.length();
+                    waitFirstBuffers = op.bufferCount();
+                    probeInterval = FIRST_PROBE;
+                    readsUntilProbe = FIRST_PROBE;
+                }
+            } else if (knownToWait(op)) { // a probe
+                if (wouldBlock) {
+                    probeInterval = Math.min(probeInterval * 2, MAX_PROBE);
+                    readsUntilProbe = probeInterval;
+                } else {
+                    readWaitFirst = false; // something was there at once: attempt first again
+                }
+            } else if (wouldBlock) { // a shape not known to wait, that does
+                waitFirstLength = Math.min(waitFirstLength, op.length());
+                waitFirstBuffers = Math.max(waitFirstBuffers, op.bufferCount());
+            }
+        }
+
         @Override
         protected void start(IoOperation operation) {
             EpollReactor.this.start(this, operation);
@@ -1064,9 +1288,11 @@ public final class EpollReactor implements Reactor {
             if (isClosed()) {
                 return;
             }
-            closing = true;
-            if (everRegistered) { // else the loop sees closing before it ever registers
-                deleteForeign(number);
+            synchronized (registrationLock) {
+                closing = true;
+                if (everRegistered) { // else any later ADD is the loop's, made for waiters, which delete it
+                    deleteForeign(number);
+                }
             }
             super.close();
         }
