@@ -54,6 +54,10 @@ import org.openjdk.jmh.annotations.TearDown;
  *   <li>{@code nio}: a JDK {@link Selector} loop on the benchmark thread over non-blocking NIO
  *       {@link Pipe}s or UNIX-domain {@link SocketChannel}s.</li>
  * </ul>
+ * Every loop has the same watchdog, so that a lost wake-up fails the run instead of hanging it: the
+ * ringside loops run until the round trips are done or a {@link #STUCK} sleep fires, and the NIO loop
+ * selects with the same timeout. Either way each wait is a wait with a timeout, as it is in a server
+ * with timers.
  * The epoll run doubles as the baseline of the io_uring run (target: io_uring at least as fast with
  * 64 pairs, at least 0.9× with one).
  */
@@ -387,7 +391,10 @@ public class PingPongBenchmark {
             nio.writeByte(pair.pingOut);
         }
         while (nio.active > 0) {
-            nio.selector.select();
+            // The same watchdog as the ringside loops' (a sleep of STUCK), so both wait with a timeout.
+            if (nio.selector.select(STUCK.toMillis()) == 0 && nio.selector.selectedKeys().isEmpty()) {
+                throw new IllegalStateException("NIO: ping-pong stuck for " + STUCK.toSeconds() + " s");
+            }
             Iterator<SelectionKey> keys = nio.selector.selectedKeys().iterator();
             while (keys.hasNext()) {
                 SelectionKey key = keys.next();
