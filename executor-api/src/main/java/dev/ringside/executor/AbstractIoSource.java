@@ -218,30 +218,30 @@ public abstract class AbstractIoSource implements IoSource {
         if (regions.length == 0) {
             throw new IllegalArgumentException(call + ": at least one MemRegion is needed");
         }
-        MemorySegment whole = mem.segment();
-        long size = whole.byteSize();
-        MemorySegment[] buffers = new MemorySegment[regions.length];
+        long size = mem.segment().byteSize();
+        // One region is kept as it is (a record cannot change); several are copied, as the caller may
+        // reuse its array.
+        MemRegion[] checked = regions.length == 1 ? regions : regions.clone();
         long total = 0;
-        for (int i = 0; i < regions.length; i++) {
-            MemRegion region = Objects.requireNonNull(regions[i], "regions[" + i + "]");
+        for (int i = 0; i < checked.length; i++) {
+            MemRegion region = Objects.requireNonNull(checked[i], "regions[" + i + "]");
             if (region.end() > size) {
                 throw new IllegalArgumentException(call + ": region " + i + " [" + region.offset() + ", "
                         + region.end() + ") is outside the memory of " + size + " bytes");
             }
-            buffers[i] = whole.asSlice(region.offset(), region.length());
             total += region.length();
         }
         if (total > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(call + ": " + total + " bytes in one operation; at most "
                     + Integer.MAX_VALUE);
         }
-        return submit(kind, offset, total, 0, mem, buffers, null);
+        return submit(kind, offset, total, 0, mem, checked.length == 1 ? checked[0] : checked, null);
     }
 
     /** Submits a read or write through {@code bounce}, whose one reference passes to the operation. */
     private CompletableFuture<Integer> bounced(Kind kind, long offset, IoBuffer bounce, Object target) {
         try {
-            return submit(kind, offset, bounce.size(), 0, bounce, new MemorySegment[] {bounce.segment()}, target);
+            return submit(kind, offset, bounce.size(), 0, bounce, new MemRegion(0, bounce.size()), target);
         } finally {
             bounce.release(); // the operation holds its own reference from now on
         }
@@ -255,7 +255,7 @@ public abstract class AbstractIoSource implements IoSource {
     }
 
     private <T> CompletableFuture<T> submit(Kind kind, long offset, long length, int mode, BackingMemory mem,
-                                            MemorySegment[] buffers, Object bounceTarget) {
+                                            Object regions, Object bounceTarget) {
         if (closed) {
             throw new IllegalStateException(kind.call() + ": the IoSource is closed");
         }
@@ -285,7 +285,7 @@ public abstract class AbstractIoSource implements IoSource {
         // another executor's, whose task may await this source, else none.
         RawExecutor<?> caller = onSourceLoop ? executor : RawExecutor.currentLoop();
         Task<?> owner = caller == null ? null : caller.currentTask();
-        IoOperation operation = new IoOperation(this, kind, offset, length, mode, mem, buffers,
+        IoOperation operation = new IoOperation(this, kind, offset, length, mode, mem, regions,
                 bounceTarget, owner, caller == null ? executor : caller, onSourceLoop);
         if (owner != null) {
             owner.addChild(operation);

@@ -75,7 +75,12 @@ public final class IoOperation extends OwnedFuture<Object> {
     private final long length;
     private final int fallocateMode;
     private final BackingMemory memory;
-    private final MemorySegment[] buffers;
+    /**
+     * The regions of {@link #memory} a read or write uses: one {@link MemRegion}, or a copy of the
+     * caller's {@code MemRegion[]} when there are several; null for other kinds. Addresses are computed
+     * when a reactor asks, so an operation allocates no segment of its own.
+     */
+    private final Object regions;
     /** The caller's array or ByteBuffer a bounce buffer is copied to or from; null without bounce. */
     private final Object bounceTarget;
     /** The executor on whose loop the future completes. */
@@ -91,7 +96,7 @@ public final class IoOperation extends OwnedFuture<Object> {
     private Object outcome;
 
     IoOperation(AbstractIoSource source, Kind kind, long offset, long length, int fallocateMode,
-                BackingMemory memory, MemorySegment[] buffers, Object bounceTarget,
+                BackingMemory memory, Object regions, Object bounceTarget,
                 Task<?> owner, RawExecutor<?> completionExecutor, boolean loopHold) {
         super(owner);
         this.source = source;
@@ -100,7 +105,7 @@ public final class IoOperation extends OwnedFuture<Object> {
         this.length = length;
         this.fallocateMode = fallocateMode;
         this.memory = memory;
-        this.buffers = buffers;
+        this.regions = regions;
         this.bounceTarget = bounceTarget;
         this.completionExecutor = completionExecutor;
         this.loopHold = loopHold;
@@ -130,14 +135,37 @@ public final class IoOperation extends OwnedFuture<Object> {
         return fallocateMode;
     }
 
-    /** Number of memory segments of a read or write (1 or more); 0 for other kinds. */
+    /** Number of memory regions of a read or write (1 or more); 0 for other kinds. */
     public int bufferCount() {
-        return buffers == null ? 0 : buffers.length;
+        return regions == null ? 0 : regions instanceof MemRegion ? 1 : ((MemRegion[]) regions).length;
     }
 
-    /** Segment {@code i} of a read or write, native memory held until completion. */
+    /** The native address of region {@code i} of a read or write, held until completion. */
+    public long bufferAddress(int i) {
+        return memory.segment().address() + region(i).offset();
+    }
+
+    /** The length in bytes of region {@code i} of a read or write. */
+    public long bufferLength(int i) {
+        return region(i).length();
+    }
+
+    /**
+     * Region {@code i} of a read or write as a segment (a new slice on every call; reactors that only
+     * need the address and length use {@link #bufferAddress} and {@link #bufferLength}, which allocate
+     * nothing).
+     */
     public MemorySegment buffer(int i) {
-        return buffers[i];
+        MemRegion region = region(i);
+        return memory.segment().asSlice(region.offset(), region.length());
+    }
+
+    private MemRegion region(int i) {
+        if (regions instanceof MemRegion one) {
+            java.util.Objects.checkIndex(i, 1);
+            return one;
+        }
+        return ((MemRegion[]) regions)[i];
     }
 
     /** The reactor's value for this operation (a slot and generation, a sequence number). */
@@ -208,7 +236,7 @@ public final class IoOperation extends OwnedFuture<Object> {
     }
 
     private void copyBack(int count) {
-        MemorySegment bounce = buffers[0];
+        MemorySegment bounce = memory.segment(); // the whole bounce buffer, still held
         switch (bounceTarget) {
             case byte[] array -> MemorySegment.copy(bounce, ValueLayout.JAVA_BYTE, 0, array, 0, count);
             case ByteBuffer target -> {

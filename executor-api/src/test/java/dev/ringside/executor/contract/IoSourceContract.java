@@ -83,6 +83,20 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         }
     }
 
+    /** The operation keeps the regions it was given: the caller may reuse its array at once. */
+    @Test
+    void aCallersRegionArrayMayBeReusedAsSoonAsTheCallReturns() throws Exception {
+        var file = file(new byte[0]);
+        try (IoBuffer out = IoBuffer.copyOf(bytes("AA..BB"))) {
+            MemRegion[] regions = {new MemRegion(0, 2), new MemRegion(4, 2)};
+            CompletableFuture<Integer> write = file.source().write(0, out, regions);
+            regions[0] = new MemRegion(2, 2); // reused before the loop has even started the write
+            regions[1] = new MemRegion(2, 2);
+            assertEquals(4, executor.runUntil(write));
+            assertArrayEquals(bytes("AABB"), file.contents());
+        }
+    }
+
     @Test
     void byteBuffersHeapAndDirectAdvanceTheirPositions() throws Exception {
         var file = file(new byte[0]);

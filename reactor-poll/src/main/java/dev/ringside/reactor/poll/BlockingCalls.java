@@ -54,8 +54,8 @@ final class BlockingCalls {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment iov = arena.allocate(LibC.IOVEC, count);
             for (int i = 0; i < count; i++) {
-                iov.set(JAVA_LONG, 16L * i, op.buffer(i).address());
-                iov.set(JAVA_LONG, 16L * i + 8, op.buffer(i).byteSize());
+                iov.set(JAVA_LONG, 16L * i, op.bufferAddress(i));
+                iov.set(JAVA_LONG, 16L * i + 8, op.bufferLength(i));
             }
             if (read) {
                 return positioned ? LibC.preadv(fd, iov, count, offset) : LibC.readv(fd, iov, count);

@@ -737,9 +737,8 @@ public final class EpollReactor implements Reactor {
             iovecs = arena.allocate(LibC.IOVEC.byteSize() * iovecCapacity, 8);
         }
         for (int i = 0; i < count; i++) {
-            MemorySegment buffer = op.buffer(i);
-            iovecs.set(JAVA_LONG, 16L * i, buffer.address());
-            iovecs.set(JAVA_LONG, 16L * i + 8, buffer.byteSize());
+            iovecs.set(JAVA_LONG, 16L * i, op.bufferAddress(i));
+            iovecs.set(JAVA_LONG, 16L * i + 8, op.bufferLength(i));
         }
         return iovecs.address();
     }

@@ -485,14 +485,14 @@ public final class UringReactor implements Reactor {
                 sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
                 if (op.bufferCount() == 1) {
                     opcode = read ? OP_READ : OP_WRITE;
-                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.buffer(0).address());
-                    sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, (int) op.buffer(0).byteSize());
+                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.bufferAddress(0));
+                    sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, (int) op.bufferLength(0));
                 } else {
                     opcode = read ? OP_READV : OP_WRITEV;
                     MemorySegment iov = iovecsFor((int) op.token(), op.bufferCount());
                     for (int i = 0; i < op.bufferCount(); i++) {
-                        iov.set(ValueLayout.JAVA_LONG, 16L * i, op.buffer(i).address());
-                        iov.set(ValueLayout.JAVA_LONG, 16L * i + 8, op.buffer(i).byteSize());
+                        iov.set(ValueLayout.JAVA_LONG, 16L * i, op.bufferAddress(i));
+                        iov.set(ValueLayout.JAVA_LONG, 16L * i + 8, op.bufferLength(i));
                     }
                     sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, iov.address());
                     sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, op.bufferCount());
