@@ -49,7 +49,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #waitForWork}, which also waits. When the SQ is full the reactor flushes it with an
  * {@code io_uring_enter} and continues; if even that cannot make room, operations wait in a software
  * backlog, in order: submission never fails for lack of room. Completions that overflow the CQ are
- * kept by the kernel ({@code IORING_FEAT_NODROP}) and flushed by the next enter.
+ * kept by the kernel ({@code IORING_FEAT_NODROP}) and flushed by the next enter. The thread running
+ * the loop registers the ring's descriptor in its table of registered rings
+ * ({@code IORING_REGISTER_RING_FDS}, in {@link #onThreadStart()}) and drops it when the loop leaves
+ * ({@link #onThreadStop()}), so its enters skip the descriptor lookup; the restrictions allow exactly
+ * this register opcode and its inverse once the ring is enabled.
  *
  * <h2>Wake-ups</h2>
  * Other threads never touch the rings. {@link #wake()} writes to an eventfd that the loop keeps a
@@ -610,6 +614,14 @@ public final class UringReactor implements Reactor {
             });
         }
         return result[0];
+    }
+
+    /**
+     * Test hook: {@code io_uring_register(ring, opcode, NULL, 0)} straight on the ring; returns the
+     * kernel's result ({@code -EACCES} for an opcode the restrictions refuse).
+     */
+    int registerRawForTest(int opcode) {
+        return (int) LibC.syscall(SYS_REGISTER, ring.fd, opcode, 0, 0, 0, 0);
     }
 
     /** Test hook: hands the reactor a completion as if the kernel had posted it. Loop thread. */

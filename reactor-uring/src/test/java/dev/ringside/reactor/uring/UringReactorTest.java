@@ -54,6 +54,20 @@ class UringReactorTest {
         assertTrue(Files.notExists(target), "the disallowed open never ran");
     }
 
+    /** Of the register opcodes, the enabled ring accepts only the ring-fd registration and its inverse. */
+    @Test
+    void theRingOnlyAcceptsTheRegisterOpcodesTheReactorUses() throws IOException {
+        try (UringReactor reactor = new UringReactor()) {
+            int buffers = reactor.registerRawForTest(0); // IORING_REGISTER_BUFFERS
+            assertEquals(-Errno.EACCES, buffers, "registering buffers is refused");
+            int files = reactor.registerRawForTest(2); // IORING_REGISTER_FILES
+            assertEquals(-Errno.EACCES, files, "registering files is refused");
+            int ringFds = reactor.registerRawForTest(Uring.REGISTER_RING_FDS);
+            assertTrue(ringFds != -Errno.EACCES, "the ring-fd registration is allowed (here with no argument: "
+                    + Errno.symbol(-ringFds) + ")");
+        }
+    }
+
     @Test
     void theGrantedSetupIsExposed() throws IOException {
         try (UringReactor reactor = UringReactor.builder().entries(16).build()) {
