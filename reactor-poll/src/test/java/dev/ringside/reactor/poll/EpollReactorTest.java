@@ -42,34 +42,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** epoll-specific behaviour, on the real kernel. */
-class EpollReactorTest {
+class EpollReactorTest extends TestWithCleanup {
 
     @TempDir
     Path dir;
 
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-
     @BeforeAll
     static void requireEpoll() {
         EpollFixture.assumeReactorAvailable();
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (AutoCloseable closeable : cleanup.reversed()) {
-            closeable.close();
-        }
-    }
-
-    private <T extends AutoCloseable> T later(T closeable) {
-        cleanup.add(closeable);
-        return closeable;
     }
 
     // ---------------------------------------------------------------- registrations

@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,25 +30,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * registrations kept across waits, wait-first reads, and no spinning on interests nobody waits for. Every
  * assertion counts calls (waits, epoll_ctl, attempts) or reads the epoll set; none measures time.
  */
-class EpollReadinessPolicyTest {
-
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
+class EpollReadinessPolicyTest extends TestWithCleanup {
 
     @BeforeAll
     static void requireEpoll() {
         EpollFixture.assumeReactorAvailable();
-    }
-
-    @AfterEach
-    void cleanUp() throws Exception {
-        for (AutoCloseable closeable : cleanup.reversed()) {
-            closeable.close();
-        }
-    }
-
-    private <T extends AutoCloseable> T later(T closeable) {
-        cleanup.add(closeable);
-        return closeable;
     }
 
     // ---------------------------------------------------------------- steady request/response
@@ -154,15 +139,28 @@ class EpollReadinessPolicyTest {
 
     // ---------------------------------------------------------------- no spinning
 
-    @Test
-    void dataForASourceWithNoReaderDoesNotMakeTheLoopSpin() throws Exception {
+    /** A pipe whose read end's reads wait first, on an executor of its own. */
+    private record WaitFirstPipe(RawExecutor<EpollReactor> executor, EpollReactor reactor, IoSource readEnd,
+                                 int readFd, int writeFd) {
+    }
+
+    private WaitFirstPipe waitFirstPipe() throws Exception {
         RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
-        EpollReactor reactor = executor.reactor();
         Fd.Pipe pipe = Fd.pipe();
         int readFd = pipe.readEnd().intValue(), writeFd = pipe.writeEnd().intValue();
         IoSource readEnd = later(executor.register(pipe.readEnd()));
         later(pipe.writeEnd());
         turnWaitFirst(executor, readEnd, writeFd);
+        return new WaitFirstPipe(executor, executor.reactor(), readEnd, readFd, writeFd);
+    }
+
+    @Test
+    void dataForASourceWithNoReaderDoesNotMakeTheLoopSpin() throws Exception {
+        WaitFirstPipe pipe = waitFirstPipe();
+        RawExecutor<EpollReactor> executor = pipe.executor();
+        EpollReactor reactor = pipe.reactor();
+        IoSource readEnd = pipe.readEnd();
+        int readFd = pipe.readFd(), writeFd = pipe.writeFd();
         assertEquals(Linux.EPOLLIN, EpollReactorTest.registrations(reactor).get(readFd) & Linux.EPOLLIN, "kept");
 
         writeDirectly(writeFd, "unread"); // readable for good, level-triggered, and nobody reads
@@ -178,13 +176,11 @@ class EpollReadinessPolicyTest {
 
     @Test
     void cancellingTheLastReaderOfAKeptRegistrationDisarmsIt() throws Exception {
-        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
-        EpollReactor reactor = executor.reactor();
-        Fd.Pipe pipe = Fd.pipe();
-        int readFd = pipe.readEnd().intValue(), writeFd = pipe.writeEnd().intValue();
-        IoSource readEnd = later(executor.register(pipe.readEnd()));
-        later(pipe.writeEnd());
-        turnWaitFirst(executor, readEnd, writeFd);
+        WaitFirstPipe pipe = waitFirstPipe();
+        RawExecutor<EpollReactor> executor = pipe.executor();
+        EpollReactor reactor = pipe.reactor();
+        IoSource readEnd = pipe.readEnd();
+        int readFd = pipe.readFd(), writeFd = pipe.writeFd();
 
         IoBuffer buffer = later(IoBuffer.allocate(8));
         int ctl = reactor.ctlCalls();
