@@ -257,12 +257,19 @@ final class Ring {
      * ({@code IORING_REGISTER_RING_FDS}), so that this thread's {@link #enter} calls skip the
      * descriptor lookup, which in a multithreaded process such as the JVM takes and drops a reference
      * on the file each time. The table is per thread and small (16 rings): when it is full, or the
-     * kernel predates it, the ring is simply used by its descriptor. One thread at a time: a
+     * kernel predates it, the ring is simply used by its descriptor. A virtual thread is never
+     * registered: the table is that of the carrier it happens to be mounted on. One thread at a time: a
      * registration of another thread must be dropped first ({@link #unregister()}).
      *
      * @return 0, or {@code -errno} when the ring stays unregistered
      */
     int registerForThisThread() {
+        if (Thread.currentThread().isVirtual()) {
+            // The table belongs to the kernel task, which for a virtual thread is whichever carrier it
+            // is mounted on at the moment: an index registered on one carrier could name another ring
+            // on the next. A virtual thread always enters by descriptor.
+            return -95; // EOPNOTSUPP
+        }
         if (closed || registeredThread != null) {
             return registeredThread == Thread.currentThread() ? 0 : -16; // EBUSY
         }

@@ -278,7 +278,7 @@ public final class UringReactor implements Reactor {
     /**
      * Whether the calling thread enters the ring through its registered index
      * ({@code IORING_REGISTER_RING_FDS}); true on the loop thread while a loop runs, where the kernel
-     * allows it.
+     * allows it, and never on a virtual thread (a registration belongs to a carrier thread).
      */
     public boolean ringRegistered() {
         return ring.isRegisteredForThisThread();

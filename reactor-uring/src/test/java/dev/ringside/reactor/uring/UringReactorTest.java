@@ -21,6 +21,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -230,6 +231,31 @@ class UringReactorTest {
             return events.nop().thenRun(() -> nops.add(executor));
         }));
         events.close();
+    }
+
+    /**
+     * A loop on a virtual thread enters by descriptor: a registered index is valid only on the carrier
+     * that registered it, and a virtual thread may be on another carrier at its next enter.
+     */
+    @Test
+    void aLoopOnAVirtualThreadEntersByDescriptor() throws Exception {
+        try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor::new)) {
+            IoSource events = executor.register(Fd.eventfd(0, false));
+            CompletableFuture<Boolean> registered = new CompletableFuture<>();
+            Thread loop = Thread.ofVirtual().start(() -> {
+                try {
+                    registered.complete(executor.runUntil(executor.spawn(() -> events.nop()
+                            .thenCompose(ignored -> executor.sleep(Duration.ofMillis(1)))
+                            .thenCompose(ignored -> events.nop())
+                            .thenApply(ignored -> executor.reactor().ringRegistered()))));
+                } catch (Throwable failure) {
+                    registered.completeExceptionally(failure);
+                }
+            });
+            loop.join();
+            assertFalse(registered.join(), "a virtual thread is never registered, and its NOPs complete");
+            events.close();
+        }
     }
 
     /** A loop that moves to another thread registers the ring there too. */
