@@ -146,7 +146,8 @@ public final class UringReactor implements Reactor {
         /**
          * Also asks for {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN} (default off). The kernel then
          * accepts submissions only from the thread that created the reactor, so the executor's loop
-         * must always run there, and the executor must be closed from it.
+         * must always run there, and the executor must be closed from it. That thread must be a
+         * platform thread: the kernel sees a virtual thread's current carrier, which can change.
          */
         public Builder singleIssuer(boolean singleIssuer) {
             this.singleIssuer = singleIssuer;
