@@ -125,7 +125,8 @@ public class FileReadBenchmark {
     /** A ringside executor with the file registered, and {@link #qd} read slots. */
     @State(Scope.Thread)
     public static class Loop {
-        @Param({"uring", "epoll"})
+        /** {@code uring-submit1}: io_uring entering the kernel for every read, as fio does by default. */
+        @Param({"uring", "uring-submit1", "epoll"})
         public String reactor;
 
         /** Reads in flight. */

@@ -28,6 +28,12 @@ final class Reactors {
      */
     static final String URING_DEFER = "uring-defer";
 
+    /**
+     * The {@code reactor} parameter value meaning io_uring entering the kernel for every operation
+     * ({@code UringReactor.builder().submitBatch(1)}), as fio does by default.
+     */
+    static final String URING_SUBMIT_EACH = "uring-submit1";
+
     private Reactors() {
     }
 
@@ -44,7 +50,10 @@ final class Reactors {
         if (URING_DEFER.equals(name)) {
             return RawExecutor.create(dev.ringside.reactor.uring.UringReactor.builder().singleIssuer(true).factory());
         }
-        List<String> known = new ArrayList<>(List.of(FAKE, URING_DEFER));
+        if (URING_SUBMIT_EACH.equals(name)) {
+            return RawExecutor.create(dev.ringside.reactor.uring.UringReactor.builder().submitBatch(1).factory());
+        }
+        List<String> known = new ArrayList<>(List.of(FAKE, URING_DEFER, URING_SUBMIT_EACH));
         for (ReactorProvider provider : ServiceLoader.load(ReactorProvider.class)) {
             if (!provider.name().equals(name)) {
                 known.add(provider.name());

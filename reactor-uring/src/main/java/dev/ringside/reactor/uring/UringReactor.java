@@ -76,6 +76,8 @@ public final class UringReactor implements Reactor {
     private final Arena arena = Arena.ofShared();
     private final Ring ring;
     private final OpTable ops;
+    /** SQEs waiting that make {@link #submit} flush at once; see {@link Builder#submitBatch}. */
+    private final int submitBatch;
     private MemorySegment[] iovecs;
     private final int eventFd;
     private final MemorySegment wakeReadBuffer;
@@ -114,6 +116,7 @@ public final class UringReactor implements Reactor {
         this.ring = opened;
         this.eventFd = wake;
         this.ops = new OpTable(Math.max(16, builder.entries));
+        this.submitBatch = builder.submitBatch;
         this.iovecs = new MemorySegment[Math.max(16, builder.entries)];
         this.wakeReadBuffer = arena.allocate(8, 8);
         this.wakeValue = arena.allocate(8, 8);
@@ -130,6 +133,7 @@ public final class UringReactor implements Reactor {
     public static final class Builder {
         private int entries = 256;
         private boolean singleIssuer;
+        private int submitBatch = Integer.MAX_VALUE;
 
         private Builder() {
         }
@@ -151,6 +155,22 @@ public final class UringReactor implements Reactor {
          */
         public Builder singleIssuer(boolean singleIssuer) {
             this.singleIssuer = singleIssuer;
+            return this;
+        }
+
+        /**
+         * Hands SQEs to the kernel as soon as {@code submitBatch} of them are waiting, instead of once
+         * per loop pass (the default, {@link Integer#MAX_VALUE}): {@code 1} enters the kernel for every
+         * operation, as fio does by default ({@code iodepth_batch_submit=1}). Batching saves system
+         * calls; handing operations over one by one can keep a device busier (on a virtio disk, 4 KiB
+         * {@code O_DIRECT} reads at depth 32 went from about 57k to 63–70k IOPS), at one system call
+         * per operation.
+         */
+        public Builder submitBatch(int submitBatch) {
+            if (submitBatch < 1) {
+                throw new IllegalArgumentException("submitBatch must be at least 1: " + submitBatch);
+            }
+            this.submitBatch = submitBatch;
             return this;
         }
 
@@ -418,6 +438,16 @@ public final class UringReactor implements Reactor {
         op.token(userData);
         if (!backlog.isEmpty() || !prepare(op)) {
             backlog.add(op);
+        } else if (ring.unsubmitted() >= submitBatch) {
+            flush();
+        }
+    }
+
+    /** Hands the SQEs written so far to the kernel without waiting (see {@link Builder#submitBatch}). */
+    private void flush() {
+        int result = ring.enter(false, -1);
+        if (result < 0 && result != -EBUSY && result != -EAGAIN && result != -EINTR) {
+            LOG.log(System.Logger.Level.ERROR, "io_uring_enter flush failed: {0}", result);
         }
     }
 
@@ -443,10 +473,7 @@ public final class UringReactor implements Reactor {
     private long claimSqe() {
         long sqe = ring.nextSqe();
         if (sqe < 0) {
-            int result = ring.enter(false, -1);
-            if (result < 0 && result != -EBUSY && result != -EAGAIN && result != -EINTR) {
-                LOG.log(System.Logger.Level.ERROR, "io_uring_enter flush failed: {0}", result);
-            }
+            flush();
             sqe = ring.nextSqe();
         }
         return sqe;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -255,6 +256,38 @@ class UringReactorTest {
             loop.join();
             assertFalse(registered.join(), "a virtual thread is never registered, and its NOPs complete");
             events.close();
+        }
+    }
+
+    /**
+     * By default the SQEs of a loop pass reach the kernel in the pass's one enter; with
+     * {@code submitBatch(n)} they go as soon as n are waiting.
+     */
+    @Test
+    void submitBatchHandsSqesToTheKernelAsSoonAsThatManyWait() throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> UringReactor.builder().submitBatch(0));
+        for (int batch : new int[] {Integer.MAX_VALUE, 1, 8}) {
+            try (RawExecutor<UringReactor> executor = RawExecutor.create(
+                    UringReactor.builder().submitBatch(batch).factory())) {
+                IoSource events = executor.register(Fd.eventfd(0, false));
+                executor.runUntil(events.nop()); // settle: the first loop pass
+                long before = executor.reactor().enterCalls();
+                executor.runUntil(executor.spawn(() -> {
+                    List<CompletableFuture<Void>> nops = new ArrayList<>();
+                    for (int i = 0; i < 64; i++) {
+                        nops.add(events.nop());
+                    }
+                    return CompletableFuture.allOf(nops.toArray(CompletableFuture[]::new));
+                }));
+                long enters = executor.reactor().enterCalls() - before;
+                if (batch == Integer.MAX_VALUE) {
+                    assertTrue(enters <= 4, "64 NOPs of one pass in one enter (plus the loop's own): " + enters);
+                } else {
+                    assertTrue(enters >= 64 / batch && enters <= 64 / batch + 4,
+                            "submitBatch(" + batch + "): one enter per " + batch + " NOPs, got " + enters);
+                }
+                events.close();
+            }
         }
     }
 
