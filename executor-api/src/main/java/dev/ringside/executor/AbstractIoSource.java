@@ -224,7 +224,10 @@ public abstract class AbstractIoSource implements IoSource {
         MemRegion[] checked = regions.length == 1 ? regions : regions.clone();
         long total = 0;
         for (int i = 0; i < checked.length; i++) {
-            MemRegion region = Objects.requireNonNull(checked[i], "regions[" + i + "]");
+            MemRegion region = checked[i];
+            if (region == null) { // the message is built only on failure
+                throw new NullPointerException("regions[" + i + "]");
+            }
             if (region.end() > size) {
                 throw new IllegalArgumentException(call + ": region " + i + " [" + region.offset() + ", "
                         + region.end() + ") is outside the memory of " + size + " bytes");
