@@ -122,7 +122,7 @@ public final class Compare {
                 + " | met |\n");
         out.append("|---|---|--:|--:|--:|---|--:|--:|---|---|\n");
         ExternalResults external = ExternalResults.load();
-        int targets = 0, met = 0;
+        Tally tally = new Tally();
         for (Map.Entry<String, List<RunResult>> entry : byClass.entrySet()) {
             Class<?> benchmarkClass = load(entry.getKey());
             if (benchmarkClass == null) {
@@ -151,20 +151,15 @@ public final class Compare {
                 String bytes = allocation(ringside);
                 String enters = entersPerOp(ringside);
                 if (!Double.isNaN(subject.maxNanosPerOp())) {
-                    boolean ok = nanos <= subject.maxNanosPerOp();
-                    targets++;
-                    met += ok ? 1 : 0;
                     out.append(row(subject.workload(), label, score(ringside), bytes, enters, "(absolute target)", "",
-                            "", "≤ " + number(subject.maxNanosPerOp()) + " ns/op", ok ? "yes" : "**no**"));
+                            "", "≤ " + number(subject.maxNanosPerOp()) + " ns/op",
+                            tally.verdict(nanos <= subject.maxNanosPerOp())));
                 }
                 if (!Double.isNaN(subject.maxBytesPerOp())) {
                     double allocated = allocationValue(ringside);
                     String verdict = "not measured (add --gc)";
                     if (!Double.isNaN(allocated)) {
-                        boolean ok = allocated <= subject.maxBytesPerOp();
-                        targets++;
-                        met += ok ? 1 : 0;
-                        verdict = ok ? "yes" : "**no**";
+                        verdict = tally.verdict(allocated <= subject.maxBytesPerOp());
                     }
                     out.append(row(subject.workload(), label, score(ringside), bytes, enters, "(allocation target)", "",
                             "", "≤ " + number(subject.maxBytesPerOp()) + " B/op", verdict));
@@ -197,13 +192,7 @@ public final class Compare {
                                 + ")";
                     }
                     double speedup = figure.nanosPerOp() / subjectNanos;
-                    String verdict = "—";
-                    if (!Double.isNaN(wanted)) {
-                        boolean ok = speedup >= wanted;
-                        targets++;
-                        met += ok ? 1 : 0;
-                        verdict = ok ? "yes" : "**no**";
-                    }
+                    String verdict = tally.speedupVerdict(speedup, wanted);
                     String its = number(figure.nanosPerOp()) + (figure.note().isEmpty() ? "" : " (" + figure.note() + ")");
                     out.append(row(subject.workload(), label, subjectScore, bytes, enters, baselineLabel, its,
                             String.format(Locale.ROOT, "%.2f×", speedup), target, verdict));
@@ -224,13 +213,7 @@ public final class Compare {
                         wanted = baseline.getValue().minSpeedup();
                     }
                     String target = Double.isNaN(wanted) ? "—" : "≥ " + ratio(wanted) + "×";
-                    String verdict = "—";
-                    if (!Double.isNaN(wanted)) {
-                        boolean ok = speedup >= wanted;
-                        targets++;
-                        met += ok ? 1 : 0;
-                        verdict = ok ? "yes" : "**no**";
-                    }
+                    String verdict = tally.speedupVerdict(speedup, wanted);
                     String baselineLabel = baseline.getValue().value() + " (`" + methodName(baseline.getKey()) + "`"
                             + (baseline.getKey().getParams().getParamsKeys().isEmpty() ? "" : " " + params(baseline.getKey()))
                             + ")";
@@ -240,7 +223,7 @@ public final class Compare {
                 }
             }
         }
-        out.append(String.format(Locale.ROOT, "%nTargets met: %d of %d.%n%n", met, targets));
+        out.append(String.format(Locale.ROOT, "%nTargets met: %d of %d.%n%n", tally.met, tally.targets));
 
         if (!external.isEmpty()) {
             out.append("## External baselines (measured by bench/run)\n\n| key | ns/op | note |\n|---|--:|---|\n");
@@ -288,6 +271,22 @@ public final class Compare {
             }
         }
         return true;
+    }
+
+    /** Targets checked and met in a report; each check gives the table's verdict. */
+    private static final class Tally {
+        int targets, met;
+
+        String verdict(boolean ok) {
+            targets++;
+            met += ok ? 1 : 0;
+            return ok ? "yes" : "**no**";
+        }
+
+        /** "—" when there is no target ({@code wanted} NaN), else whether {@code speedup} reaches it. */
+        String speedupVerdict(double speedup, double wanted) {
+            return Double.isNaN(wanted) ? "—" : verdict(speedup >= wanted);
+        }
     }
 
     /** The first of {@code targets} ("name=value,...:speedup") matching {@code result}'s parameters; NaN for none. */

@@ -37,6 +37,14 @@ final class Reactors {
     private Reactors() {
     }
 
+    /** Runs {@code executor}'s loop on a new daemon thread named "ringside-loop", until it is closed. */
+    static Thread startLoop(RawExecutor<?> executor) {
+        Thread loop = new Thread(executor::run, "ringside-loop");
+        loop.setDaemon(true);
+        loop.start();
+        return loop;
+    }
+
     /**
      * A new executor on the reactor named {@code name}.
      *

@@ -54,9 +54,7 @@ public class RemoteExecuteBenchmark {
         @Setup(Level.Trial)
         public void open() throws IOException {
             executor = Reactors.newExecutor(reactor);
-            loopThread = new Thread(executor::run, "ringside-loop");
-            loopThread.setDaemon(true);
-            loopThread.start();
+            loopThread = Reactors.startLoop(executor);
         }
 
         @TearDown(Level.Trial)

@@ -57,9 +57,7 @@ public class WakeLatencyBenchmark {
     @Setup(Level.Trial)
     public void open() throws IOException {
         executor = Reactors.newExecutor(reactor);
-        loopThread = new Thread(executor::run, "ringside-loop");
-        loopThread.setDaemon(true);
-        loopThread.start();
+        loopThread = Reactors.startLoop(executor);
         park = "park".equals(handoff);
         if (!park && !"spin".equals(handoff)) {
             throw new IllegalArgumentException("handoff must be park or spin: " + handoff);

@@ -269,9 +269,7 @@ public final class IoOperation extends OwnedFuture<Object> {
         } finally {
             completionExecutor.exitTask(previous);
         }
-        if (owner != null) {
-            owner.removeChild(this);
-        }
+        leaveOwner();
     }
 
     @Override

@@ -30,4 +30,14 @@ abstract class OwnedFuture<T> extends CompletableFuture<T> {
     OwnedFuture(Task<?> owner) {
         this.owner = owner;
     }
+
+    /**
+     * Leaves the owner's list of children, if it is in one: the future finished, or will never need
+     * cancelling. Loop thread of the owner's executor.
+     */
+    final void leaveOwner() {
+        if (owner != null) {
+            owner.removeChild(this);
+        }
+    }
 }

@@ -71,9 +71,7 @@ final class ScheduledTask<V> extends OwnedFuture<V> implements RunnableScheduled
             } finally {
                 executor.exitTask(previous);
             }
-            if (owner != null) {
-                owner.removeChild(this);
-            }
+            leaveOwner();
             return;
         }
         try {
@@ -101,9 +99,7 @@ final class ScheduledTask<V> extends OwnedFuture<V> implements RunnableScheduled
         if (cancelled) {
             executor.onLoop(() -> {
                 executor.removeTimer(this);
-                if (owner != null) {
-                    owner.removeChild(this);
-                }
+                leaveOwner();
             });
         }
         return cancelled;

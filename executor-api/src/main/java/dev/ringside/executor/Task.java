@@ -208,9 +208,7 @@ public class Task<T> extends OwnedFuture<T> {
                 child = next;
             }
         }
-        if (owner != null) {
-            owner.removeChild(this);
-        }
+        leaveOwner();
     }
 
     /**

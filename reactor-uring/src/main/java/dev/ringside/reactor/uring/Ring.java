@@ -3,6 +3,7 @@ package dev.ringside.reactor.uring;
 import static dev.ringside.reactor.uring.Uring.*;
 
 import dev.ringside.executor.ErrnoException;
+import dev.ringside.executor.linux.Errno;
 import dev.ringside.executor.linux.LibC;
 import dev.ringside.executor.linux.Linux;
 import java.lang.foreign.Arena;
@@ -107,7 +108,7 @@ final class Ring {
                 params.set(ValueLayout.JAVA_INT, P_FLAGS, flags);
                 params.set(ValueLayout.JAVA_INT, P_CQ_ENTRIES, 2 * entries);
                 fd = (int) LibC.syscall(SYS_SETUP, entries, params.address(), 0, 0, 0, 0);
-                if (fd != -22 /* EINVAL */) {
+                if (fd != -Errno.EINVAL) {
                     break;
                 }
                 while (next < optional.length && (flags & optional[next]) == 0) {
@@ -268,17 +269,17 @@ final class Ring {
             // The table belongs to the kernel task, which for a virtual thread is whichever carrier it
             // is mounted on at the moment: an index registered on one carrier could name another ring
             // on the next. A virtual thread always enters by descriptor.
-            return -95; // EOPNOTSUPP
+            return -Errno.EOPNOTSUPP;
         }
         if (closed || registeredThread != null) {
-            return registeredThread == Thread.currentThread() ? 0 : -16; // EBUSY
+            return registeredThread == Thread.currentThread() ? 0 : -Errno.EBUSY;
         }
         rsrcUpdate.set(ValueLayout.JAVA_INT, RU_OFFSET, -1); // any free index
         rsrcUpdate.set(ValueLayout.JAVA_INT, RU_OFFSET + 4, 0);
         rsrcUpdate.set(ValueLayout.JAVA_LONG, RU_DATA, fd);
         int result = (int) LibC.syscall(SYS_REGISTER, fd, REGISTER_RING_FDS, rsrcUpdate.address(), 1, 0, 0);
         if (result != 1) {
-            return result < 0 ? result : -22; // EINVAL: registered nothing
+            return result < 0 ? result : -Errno.EINVAL; // registered nothing
         }
         registeredIndex = rsrcUpdate.get(ValueLayout.JAVA_INT, RU_OFFSET);
         registeredThread = Thread.currentThread();
@@ -294,14 +295,14 @@ final class Ring {
             return 0;
         }
         if (registeredThread != Thread.currentThread()) {
-            return -1; // EPERM: another thread's table
+            return -Errno.EPERM; // another thread's table
         }
         rsrcUpdate.set(ValueLayout.JAVA_INT, RU_OFFSET, registeredIndex);
         rsrcUpdate.set(ValueLayout.JAVA_INT, RU_OFFSET + 4, 0);
         rsrcUpdate.set(ValueLayout.JAVA_LONG, RU_DATA, 0);
         int result = (int) LibC.syscall(SYS_REGISTER, fd, UNREGISTER_RING_FDS, rsrcUpdate.address(), 1, 0, 0);
         registeredThread = null;
-        return result == 1 ? 0 : result < 0 ? result : -22;
+        return result == 1 ? 0 : result < 0 ? result : -Errno.EINVAL;
     }
 
     /** Whether the calling thread enters this ring through its registered index. */

@@ -1,5 +1,10 @@
 package dev.ringside.reactor.uring;
 
+import static dev.ringside.executor.linux.Errno.EAGAIN;
+import static dev.ringside.executor.linux.Errno.EBUSY;
+import static dev.ringside.executor.linux.Errno.ECANCELED;
+import static dev.ringside.executor.linux.Errno.EINTR;
+import static dev.ringside.executor.linux.Errno.ETIME;
 import static dev.ringside.reactor.uring.Uring.*;
 
 import dev.ringside.executor.AbstractIoSource;
@@ -69,13 +74,14 @@ public final class UringReactor implements Reactor {
     private static final System.Logger LOG = System.getLogger("dev.ringside.reactor.uring");
     /** user_data of the reactor's own SQEs: bit 63 set, never a slot. */
     private static final long WAKE_READ = Long.MIN_VALUE | 1, CANCEL = Long.MIN_VALUE | 2, NOP = Long.MIN_VALUE | 3;
-    private static final int ECANCELED = 125, ETIME = 62, EINTR = 4, EBUSY = 16, EAGAIN = 11;
     private static final int GATE_CLOSED = 1 << 30;
 
     /** Ring-side native memory: iovec arrays, the eventfd's buffers, enter arguments. */
     private final Arena arena = Arena.ofShared();
     private final Ring ring;
     private final OpTable ops;
+    /** {@link Builder#submitBatch} meaning: SQEs reach the kernel once per loop pass (the default). */
+    private static final int PER_PASS = Integer.MAX_VALUE;
     /** SQEs waiting that make {@link #submit} flush at once; see {@link Builder#submitBatch}. */
     private final int submitBatch;
     private MemorySegment[] iovecs;
@@ -133,7 +139,7 @@ public final class UringReactor implements Reactor {
     public static final class Builder {
         private int entries = 256;
         private boolean singleIssuer;
-        private int submitBatch = Integer.MAX_VALUE;
+        private int submitBatch = PER_PASS;
 
         private Builder() {
         }
@@ -162,9 +168,8 @@ public final class UringReactor implements Reactor {
          * Hands SQEs to the kernel as soon as {@code submitBatch} of them are waiting, instead of once
          * per loop pass (the default, {@link Integer#MAX_VALUE}): {@code 1} enters the kernel for every
          * operation, as fio does by default ({@code iodepth_batch_submit=1}). Batching saves system
-         * calls; handing operations over one by one can keep a device busier (on a virtio disk, 4 KiB
-         * {@code O_DIRECT} reads at depth 32 went from about 57k to 63–70k IOPS), at one system call
-         * per operation.
+         * calls; handing operations over one by one can keep some devices busier, at one system call
+         * per operation (see the README's figures for 4 KiB {@code O_DIRECT} reads on a virtio disk).
          */
         public Builder submitBatch(int submitBatch) {
             if (submitBatch < 1) {
@@ -438,7 +443,7 @@ public final class UringReactor implements Reactor {
         op.token(userData);
         if (!backlog.isEmpty() || !prepare(op)) {
             backlog.add(op);
-        } else if (ring.unsubmitted() >= submitBatch) {
+        } else if (submitBatch != PER_PASS && ring.unsubmitted() >= submitBatch) {
             flush();
         }
     }
