@@ -51,7 +51,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <h2>Submission and waiting</h2>
  * SQEs written during a loop pass reach the kernel in the one {@code io_uring_enter} of
- * {@link #waitForWork}, which also waits. When the SQ is full the reactor flushes it with an
+ * {@link #waitForWork}, which also waits; the exception is a read or write on an {@code O_DIRECT}
+ * descriptor, which cannot complete from the page cache and is handed to the kernel (and so to the
+ * device) as soon as it is issued ({@link Builder#directSubmitBatch}). When the SQ is full the reactor flushes it with an
  * {@code io_uring_enter} and continues; if even that cannot make room, operations wait in a software
  * backlog, in order: submission never fails for lack of room. Completions that overflow the CQ are
  * kept by the kernel ({@code IORING_FEAT_NODROP}) and flushed by the next enter. The thread running
@@ -84,6 +86,8 @@ public final class UringReactor implements Reactor {
     private static final int PER_PASS = Integer.MAX_VALUE;
     /** SQEs waiting that make {@link #submit} flush at once; see {@link Builder#submitBatch}. */
     private final int submitBatch;
+    /** The same, when the SQE just written is a read or write on an {@code O_DIRECT} descriptor; see {@link Builder#directSubmitBatch}. */
+    private final int directSubmitBatch;
     private MemorySegment[] iovecs;
     private final int eventFd;
     private final MemorySegment wakeReadBuffer;
@@ -123,6 +127,7 @@ public final class UringReactor implements Reactor {
         this.eventFd = wake;
         this.ops = new OpTable(Math.max(16, builder.entries));
         this.submitBatch = builder.submitBatch;
+        this.directSubmitBatch = builder.directSubmitBatch;
         this.iovecs = new MemorySegment[Math.max(16, builder.entries)];
         this.wakeReadBuffer = arena.allocate(8, 8);
         this.wakeValue = arena.allocate(8, 8);
@@ -140,6 +145,7 @@ public final class UringReactor implements Reactor {
         private int entries = 256;
         private boolean singleIssuer;
         private int submitBatch = PER_PASS;
+        private int directSubmitBatch = 1;
 
         private Builder() {
         }
@@ -170,12 +176,31 @@ public final class UringReactor implements Reactor {
          * operation, as fio does by default ({@code iodepth_batch_submit=1}). Batching saves system
          * calls; handing operations over one by one can keep some devices busier, at one system call
          * per operation (see the README's figures for 4 KiB {@code O_DIRECT} reads on a virtio disk).
+         * Reads and writes on {@code O_DIRECT} descriptors follow {@link #directSubmitBatch} instead.
          */
         public Builder submitBatch(int submitBatch) {
             if (submitBatch < 1) {
                 throw new IllegalArgumentException("submitBatch must be at least 1: " + submitBatch);
             }
             this.submitBatch = submitBatch;
+            return this;
+        }
+
+        /**
+         * Like {@link #submitBatch}, for the SQE of a read or write on a descriptor opened with
+         * {@code O_DIRECT} (checked with {@code fcntl(F_GETFL)} when it is registered): when one is
+         * written, the SQEs waiting are handed to the kernel if there are at least
+         * {@code directSubmitBatch} of them. The default is {@code 1}: such an operation goes to the
+         * kernel, and on to the device, as soon as it is issued, as fio does by default. It cannot
+         * complete inline from the page cache, so a batch saves nothing but system calls, while the
+         * device waits for the rest of the loop pass; {@code Integer.MAX_VALUE} batches it per pass
+         * like everything else.
+         */
+        public Builder directSubmitBatch(int directSubmitBatch) {
+            if (directSubmitBatch < 1) {
+                throw new IllegalArgumentException("directSubmitBatch must be at least 1: " + directSubmitBatch);
+            }
+            this.directSubmitBatch = directSubmitBatch;
             return this;
         }
 
@@ -381,7 +406,8 @@ public final class UringReactor implements Reactor {
         if (executor.reactor() != this) {
             throw new IllegalArgumentException("newSource: the executor does not run this reactor");
         }
-        return new UringSource(executor, fd);
+        int flags = LibC.fcntl(fd.intValue(), Linux.F_GETFL, 0);
+        return new UringSource(executor, fd, flags >= 0 && (flags & Linux.O_DIRECT) != 0);
     }
 
     /**
@@ -438,13 +464,18 @@ public final class UringReactor implements Reactor {
 
     // ---------------------------------------------------------------- operations
 
-    private void submit(IoOperation op) {
+    /** {@code direct}: the operation's source was opened with {@code O_DIRECT}. */
+    private void submit(IoOperation op, boolean direct) {
         long userData = ops.add(op);
         op.token(userData);
         if (!backlog.isEmpty() || !prepare(op)) {
             backlog.add(op);
-        } else if (submitBatch != PER_PASS && ring.unsubmitted() >= submitBatch) {
-            flush();
+        } else {
+            int batch = direct && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)
+                    ? directSubmitBatch : submitBatch;
+            if (batch != PER_PASS && ring.unsubmitted() >= batch) {
+                flush();
+            }
         }
     }
 
@@ -664,13 +695,17 @@ public final class UringReactor implements Reactor {
 
     /** The source of a descriptor on this reactor. */
     private final class UringSource extends AbstractIoSource {
-        UringSource(RawExecutor<?> executor, Fd fd) {
+        /** Opened with {@code O_DIRECT} when registered: its reads and writes follow {@link #directSubmitBatch}. */
+        final boolean direct;
+
+        UringSource(RawExecutor<?> executor, Fd fd, boolean direct) {
             super(executor, fd);
+            this.direct = direct;
         }
 
         @Override
         protected void start(IoOperation operation) {
-            submit(operation);
+            submit(operation, direct);
         }
 
         @Override

@@ -291,6 +291,58 @@ class UringReactorTest {
         }
     }
 
+    /**
+     * Reads on an {@code O_DIRECT} descriptor go to the kernel one by one as they are issued
+     * ({@code directSubmitBatch(1)}, the default); the same reads through the page cache are batched
+     * per loop pass, and so are direct ones with {@code directSubmitBatch(Integer.MAX_VALUE)}. Every
+     * read returns the file's bytes either way.
+     */
+    @Test
+    void directReadsReachTheKernelAsTheyAreIssuedAndBufferedReadsPerPass() throws Exception {
+        int reads = 16, size = 4096;
+        byte[] content = new byte[reads * size];
+        new java.util.Random(7).nextBytes(content);
+        Path file = dir.resolve("direct.bin");
+        Files.write(file, content);
+        try {
+            Fd.open(file, StandardOpenOption.READ, dev.ringside.executor.LinuxOpenOption.DIRECT).close();
+        } catch (dev.ringside.executor.ErrnoException e) {
+            org.junit.jupiter.api.Assumptions.assumeFalse(e.errno() == Errno.EINVAL,
+                    "the file system of " + dir + " has no O_DIRECT");
+            throw e;
+        }
+        record Case(boolean direct, int directSubmitBatch, boolean oneByOne) {}
+        for (Case c : List.of(new Case(true, 1, true), new Case(false, 1, false),
+                new Case(true, Integer.MAX_VALUE, false))) {
+            try (RawExecutor<UringReactor> executor = RawExecutor.create(
+                    UringReactor.builder().directSubmitBatch(c.directSubmitBatch()).factory());
+                 IoBuffer buffer = IoBuffer.allocate((long) reads * size, 4096)) {
+                IoSource source = executor.register(c.direct()
+                        ? Fd.open(file, StandardOpenOption.READ, dev.ringside.executor.LinuxOpenOption.DIRECT)
+                        : Fd.open(file, StandardOpenOption.READ));
+                executor.runUntil(source.read(0, buffer, new MemRegion(0, size))); // settle: the first loop pass
+                long before = executor.reactor().enterCalls();
+                Integer total = executor.runUntil(executor.spawn(() -> {
+                    List<CompletableFuture<Integer>> all = new ArrayList<>();
+                    for (int i = 0; i < reads; i++) {
+                        all.add(source.read((long) i * size, buffer, new MemRegion((long) i * size, size)));
+                    }
+                    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                            .thenApply(ignored -> all.stream().mapToInt(CompletableFuture::join).sum());
+                }));
+                long enters = executor.reactor().enterCalls() - before;
+                assertEquals(reads * size, total, c.toString());
+                assertArrayEquals(content, buffer.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), c.toString());
+                if (c.oneByOne()) {
+                    assertTrue(enters >= reads, c + ": one enter per read, got " + enters);
+                } else {
+                    assertTrue(enters <= 4, c + ": the reads of one pass in one enter (plus waits), got " + enters);
+                }
+                source.close();
+            }
+        }
+    }
+
     /** A loop that moves to another thread registers the ring there too. */
     @Test
     void aLoopThatMovesBetweenThreadsRegistersOnEach() throws Exception {
