@@ -80,12 +80,16 @@ import java.util.function.Consumer;
  * <h2>Non-blocking calls without touching the caller's flags</h2>
  * Setting {@code O_NONBLOCK} would change the open file description, which the caller may share with
  * other descriptors and processes, so this reactor never does. Per descriptor and direction it uses
- * the first of these that the kernel accepts, found by trying:
+ * one of these per-call non-blocking forms:
  * <ol>
- *   <li>{@code preadv2}/{@code pwritev2} with {@code RWF_NOWAIT}: a per-call non-blocking flag, honoured
- *       by pipes, sockets, eventfd reads and timerfd reads on current kernels;</li>
- *   <li>on {@code EOPNOTSUPP}, {@code recvmsg}/{@code sendmsg} with {@code MSG_DONTWAIT} (sockets on
- *       kernels whose sockets ignore {@code RWF_NOWAIT}); {@code sendmsg} adds {@code MSG_NOSIGNAL};</li>
+ *   <li>on a socket ({@code getsockopt(SO_TYPE)} succeeds when it is registered), {@code recv}/{@code send}
+ *       with {@code MSG_DONTWAIT} for one region, {@code recvmsg}/{@code sendmsg} for several; sends add
+ *       {@code MSG_NOSIGNAL}. For one region these are the cheapest calls the kernel has: no iovec to
+ *       import and no pass through the file read/write layer;</li>
+ *   <li>on anything else, {@code preadv2}/{@code pwritev2} with {@code RWF_NOWAIT}: a per-call
+ *       non-blocking flag, honoured by pipes, eventfd reads and timerfd reads on current kernels
+ *       (vectored calls, as there is no plain {@code read} with a per-call flag); on
+ *       {@code EOPNOTSUPP} the socket calls are tried in case it is a socket after all;</li>
  *   <li>on {@code ENOTSOCK}, <em>ready-then-pool</em>: the operation waits for readiness on the loop
  *       (cancellable), then the ordinary blocking call runs on the pool while the rest of that
  *       direction's queue waits behind it, so order is kept. This covers eventfd writes
@@ -554,6 +558,7 @@ public final class EpollReactor implements Reactor {
         }
         int number = fd.intValue();
         int result;
+        boolean socket = false;
         if (!enterGate()) {
             throw new IOException("newSource: the EpollReactor is closed");
         }
@@ -565,11 +570,14 @@ public final class EpollReactor implements Reactor {
             if (result == 0) {
                 LibC.epollCtl(epollFd, EPOLL_CTL_DEL, number, MemorySegment.NULL);
             }
+            if (result == 0 || result == -Errno.EEXIST) {
+                socket = Syscalls.isSocket(number, local.allocate(8, 4));
+            }
         } finally {
             exitGate();
         }
         if (result == 0 || result == -Errno.EEXIST) { // EEXIST: the number is registered, so pollable
-            return new PollSource(executor, fd, number);
+            return new PollSource(executor, fd, number, socket);
         }
         if (result == -Errno.EPERM) {
             return new FileSource(executor, fd);
@@ -704,15 +712,25 @@ public final class EpollReactor implements Reactor {
                         source.strategy(direction, Strategy.READY_THEN_POOL);
                         continue;
                     }
-                    msghdr.fill((byte) 0);
-                    msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOV, iovecs(op));
-                    msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOVLEN, op.bufferCount());
-                    do {
-                        attemptCalls++;
-                        result = read
-                                ? Syscalls.recvmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT)
-                                : Syscalls.sendmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT | Linux.MSG_NOSIGNAL);
-                    } while (result == -Errno.EINTR);
+                    if (op.bufferCount() == 1) { // recv/send: no iovec for the kernel to copy in
+                        do {
+                            attemptCalls++;
+                            result = read
+                                    ? Syscalls.recv(op.fd(), op.bufferAddress(0), op.bufferLength(0), Linux.MSG_DONTWAIT)
+                                    : Syscalls.send(op.fd(), op.bufferAddress(0), op.bufferLength(0),
+                                            Linux.MSG_DONTWAIT | Linux.MSG_NOSIGNAL);
+                        } while (result == -Errno.EINTR);
+                    } else {
+                        msghdr.fill((byte) 0);
+                        msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOV, iovecs(op));
+                        msghdr.set(JAVA_LONG, Syscalls.MSGHDR_IOVLEN, op.bufferCount());
+                        do {
+                            attemptCalls++;
+                            result = read
+                                    ? Syscalls.recvmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT)
+                                    : Syscalls.sendmsg(op.fd(), msghdr.address(), Linux.MSG_DONTWAIT | Linux.MSG_NOSIGNAL);
+                        } while (result == -Errno.EINTR);
+                    }
                     if (result == -Errno.ENOTSOCK) {
                         source.strategy(direction, Strategy.READY_THEN_POOL);
                         continue;
@@ -1192,9 +1210,13 @@ public final class EpollReactor implements Reactor {
         /** Set by the loop before the first {@code EPOLL_CTL_ADD}; lets {@link #close()} skip a useless DEL. */
         boolean everRegistered;
 
-        PollSource(RawExecutor<?> executor, Fd fd, int number) {
+        /** {@code socket}: calls start with {@link Strategy#DONTWAIT}; otherwise with {@link Strategy#NOWAIT}. */
+        PollSource(RawExecutor<?> executor, Fd fd, int number, boolean socket) {
             super(executor, fd);
             this.number = number;
+            if (socket) {
+                readStrategy = writeStrategy = Strategy.DONTWAIT;
+            }
         }
 
         ArrayDeque<IoOperation> queue(int direction) {

@@ -381,8 +381,23 @@ class EpollReactorTest extends TestWithCleanup {
         int aFlags = LibC.fcntl(aFd, Linux.F_GETFL, 0), bFlags = LibC.fcntl(bFd, Linux.F_GETFL, 0);
         IoSource a = later(executor.register(pair.first()));
         IoSource b = later(executor.register(pair.second()));
-        EpollReactor.forceStrategies(a, Strategy.DONTWAIT, Strategy.DONTWAIT);
-        EpollReactor.forceStrategies(b, Strategy.DONTWAIT, Strategy.DONTWAIT);
+        assertEquals("DONTWAIT/DONTWAIT", EpollReactor.strategies(a), "a socket starts with the socket calls");
+        assertEquals("DONTWAIT/DONTWAIT", EpollReactor.strategies(b));
+        Fd.Pipe pipe = Fd.pipe();
+        IoSource pipeRead = later(executor.register(pipe.readEnd()));
+        later(executor.register(pipe.writeEnd()));
+        assertEquals("NOWAIT/NOWAIT", EpollReactor.strategies(pipeRead), "a pipe starts with preadv2/pwritev2");
+
+        // One region: recv/send with MSG_DONTWAIT; a recv that finds nothing waits.
+        byte[] one = new byte[4];
+        CompletableFuture<Integer> single = b.read(-1, one);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(single.isDone(), "recv(MSG_DONTWAIT) found nothing: the read waits");
+        assertEquals(3, executor.runUntil(a.write(-1, bytes("xyz"))));
+        assertEquals(3, executor.runUntil(single));
+        assertArrayEquals(bytes("xyz"), java.util.Arrays.copyOf(one, 3));
+
+        // Several regions: recvmsg/sendmsg.
         IoBuffer in = later(IoBuffer.allocate(16));
         IoBuffer out = later(IoBuffer.copyOf(bytes("..AA...BBB")));
         CompletableFuture<Integer> read = b.read(-1, in, new MemRegion(8, 2), new MemRegion(0, 3));
