@@ -548,6 +548,21 @@ public final class LibC {
     }
 
     /**
+     * Whether {@code fd} is a socket: {@code getsockopt(fd, SOL_SOCKET, SO_TYPE)} succeeds on sockets
+     * only ({@code ENOTSOCK} otherwise; {@code EBADF} for a closed number, which is reported as false).
+     * Made as a raw system call, so it does not depend on the C library's binding.
+     */
+    public static boolean isSocket(int fd) {
+        long getsockopt = Linux.AARCH64 ? 209 : 55;
+        int solSocket = 1, soType = 3;
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment value = local.allocate(8, 4); // int optval, then socklen_t optlen
+            value.set(ValueLayout.JAVA_INT, 4, 4);
+            return syscall(getsockopt, fd, solSocket, soType, value.address(), value.address() + 4, 0) == 0;
+        }
+    }
+
+    /**
      * {@code syscall(2)}: system call {@code number} with six register arguments (the kernel ignores the
      * ones the call does not take). libc's {@code syscall} is variadic and is bound as such. Pointers are
      * passed as addresses ({@link MemorySegment#address()}); the caller keeps their memory alive for the

@@ -52,6 +52,64 @@ public abstract class DescriptorContract<R extends Reactor> {
         }
     }
 
+    /**
+     * A socketpair carries bytes both ways, for one region and for several; a read issued before the
+     * peer writes waits for it; a cancelled read keeps its buffer until the kernel returns it; a closed
+     * peer reads as EOF (0) and fails a write with EPIPE naming the call; the sockets' flags never change.
+     */
+    @Test
+    void aSocketpairCarriesBytesAndReportsTheClosedPeer() throws Exception {
+        try (RawExecutor<R> executor = fixture().newExecutor()) {
+            Fd.SocketPair pair = Fd.socketpair();
+            int aFlags = LibC.fcntl(pair.first().intValue(), Linux.F_GETFL, 0);
+            int bFlags = LibC.fcntl(pair.second().intValue(), Linux.F_GETFL, 0);
+            IoSource a = executor.register(pair.first());
+            IoSource b = executor.register(pair.second());
+
+            byte[] one = new byte[8];
+            CompletableFuture<Integer> early = b.read(IoSource.CURRENT_POSITION, one);
+            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+            assertTrue(!early.isDone(), "nothing was sent: the read waits");
+            assertEquals(5, executor.runUntil(a.write(IoSource.CURRENT_POSITION, "hello".getBytes())));
+            assertEquals(5, executor.runUntil(early));
+            assertEquals("hello", new String(one, 0, 5));
+
+            try (IoBuffer out = IoBuffer.copyOf("..AA...BBB".getBytes()); IoBuffer in = IoBuffer.allocate(16)) {
+                assertEquals(5, executor.runUntil(a.write(IoSource.CURRENT_POSITION, out,
+                        new MemRegion(2, 2), new MemRegion(7, 3))));
+                assertEquals(5, executor.runUntil(b.read(IoSource.CURRENT_POSITION, in,
+                        new MemRegion(8, 2), new MemRegion(0, 3))));
+                assertEquals("AA", new String(in.toByteArray(8, 2)));
+                assertEquals("BBB", new String(in.toByteArray(0, 3)));
+            }
+
+            try (IoBuffer held = IoBuffer.allocate(8)) {
+                CompletableFuture<Integer> cancelled = a.read(IoSource.CURRENT_POSITION, held, new MemRegion(0, 8));
+                executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+                assertEquals(2, held.refCount(), "the pending read holds its buffer");
+                assertTrue(cancelled.cancel(false));
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (held.refCount() != 1 && System.nanoTime() < deadline) {
+                    executor.runUntil(executor.sleep(Duration.ofMillis(1)));
+                }
+                assertEquals(1, held.refCount(), "the kernel returned the cancelled read's buffer");
+            }
+
+            assertEquals(aFlags, LibC.fcntl(pair.first().intValue(), Linux.F_GETFL, 0));
+            assertEquals(bFlags, LibC.fcntl(pair.second().intValue(), Linux.F_GETFL, 0));
+            b.close();
+            assertEquals(0, executor.runUntil(a.read(IoSource.CURRENT_POSITION, one)), "a closed peer reads as EOF");
+            java.util.concurrent.CompletionException failure = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.CompletionException.class,
+                    () -> executor.runUntil(a.write(IoSource.CURRENT_POSITION, "nobody".getBytes())));
+            dev.ringside.executor.ErrnoException errno = org.junit.jupiter.api.Assertions.assertInstanceOf(
+                    dev.ringside.executor.ErrnoException.class, failure.getCause());
+            assertEquals("EPIPE", errno.symbol(), errno.getMessage());
+            assertTrue(errno.getMessage().contains("write"), "the error names the call: " + errno.getMessage());
+            a.close();
+        }
+    }
+
     @Test
     void aTimerfdExpiryIsRead() throws Exception {
         try (RawExecutor<R> executor = fixture().newExecutor()) {

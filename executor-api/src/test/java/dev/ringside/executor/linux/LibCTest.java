@@ -6,6 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -248,6 +249,8 @@ class LibCTest {
         assertEquals(0, LibC.read(b, buffer, 16), "end of stream after shutdown");
         int[] p = pipe(O_CLOEXEC);
         assertEquals(-Errno.ENOTSOCK, LibC.shutdown(p[0], SHUT_RD));
+        assertTrue(LibC.isSocket(a) && LibC.isSocket(b), "both ends of a socketpair are sockets");
+        assertFalse(LibC.isSocket(p[0]) || LibC.isSocket(p[1]), "a pipe is not a socket");
         closeAll(a, b, p[0], p[1]);
     }
 

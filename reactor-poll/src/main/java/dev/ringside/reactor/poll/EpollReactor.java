@@ -571,7 +571,7 @@ public final class EpollReactor implements Reactor {
                 LibC.epollCtl(epollFd, EPOLL_CTL_DEL, number, MemorySegment.NULL);
             }
             if (result == 0 || result == -Errno.EEXIST) {
-                socket = Syscalls.isSocket(number, local.allocate(8, 4));
+                socket = LibC.isSocket(number);
             }
         } finally {
             exitGate();

@@ -20,9 +20,7 @@ final class Syscalls {
     private static final long SYS_SENDMSG = Linux.AARCH64 ? 211 : 46;
     private static final long SYS_RECVFROM = Linux.AARCH64 ? 207 : 45;
     private static final long SYS_SENDTO = Linux.AARCH64 ? 206 : 44;
-    private static final long SYS_GETSOCKOPT = Linux.AARCH64 ? 209 : 55;
     private static final long SYS_EPOLL_PWAIT2 = 441;
-    private static final int SOL_SOCKET = 1, SO_TYPE = 3;
 
     /** {@code struct msghdr}: 56 bytes on LP64; {@code msg_iov} at 16, {@code msg_iovlen} at 24. */
     static final long MSGHDR_SIZE = 56, MSGHDR_IOV = 16, MSGHDR_IOVLEN = 24;
@@ -56,15 +54,6 @@ final class Syscalls {
     /** {@code sendto(fd, buf, length, flags, NULL, 0)}: {@code send(2)} from one buffer. */
     static long send(int fd, long buf, long length, int flags) {
         return LibC.syscall(SYS_SENDTO, fd, buf, length, flags, 0, 0);
-    }
-
-    /**
-     * Whether {@code fd} is a socket: {@code getsockopt(SOL_SOCKET, SO_TYPE)} succeeds on sockets only
-     * ({@code ENOTSOCK} otherwise). {@code scratch}: at least 8 bytes, 4-aligned, for the value and its length.
-     */
-    static boolean isSocket(int fd, java.lang.foreign.MemorySegment scratch) {
-        scratch.set(java.lang.foreign.ValueLayout.JAVA_INT, 4, 4);
-        return LibC.syscall(SYS_GETSOCKOPT, fd, SOL_SOCKET, SO_TYPE, scratch.address(), scratch.address() + 4, 0) == 0;
     }
 
     /**

@@ -15,6 +15,8 @@ import java.util.Arrays;
 final class OpTable {
     private IoOperation[] operations;
     private int[] generations;
+    /** Per slot: whether the operation's source is a socket (its SQE is then RECV or SEND for one region). */
+    private boolean[] sockets;
     private int[] free;
     private int freeCount;
     private int size;
@@ -22,6 +24,7 @@ final class OpTable {
     OpTable(int initialCapacity) {
         operations = new IoOperation[initialCapacity];
         generations = new int[initialCapacity];
+        sockets = new boolean[initialCapacity];
         free = new int[initialCapacity];
         for (int i = 0; i < initialCapacity; i++) {
             free[i] = initialCapacity - 1 - i;
@@ -29,13 +32,14 @@ final class OpTable {
         freeCount = initialCapacity;
     }
 
-    /** Stores {@code operation} in a free slot; returns its user_data. */
-    long add(IoOperation operation) {
+    /** Stores {@code operation}, whose source is a {@code socket} or not, in a free slot; returns its user_data. */
+    long add(IoOperation operation, boolean socket) {
         if (freeCount == 0) {
             grow();
         }
         int index = free[--freeCount];
         operations[index] = operation;
+        sockets[index] = socket;
         size++;
         return userData(index, generations[index]);
     }
@@ -48,6 +52,11 @@ final class OpTable {
             return null;
         }
         return operations[index];
+    }
+
+    /** Whether the operation in the slot named by {@code userData} (a current one) is on a socket. */
+    boolean onSocket(long userData) {
+        return sockets[(int) userData];
     }
 
     /** Frees the slot named by {@code userData} (which {@link #get} returned non-null for). */
@@ -77,6 +86,7 @@ final class OpTable {
         int capacity = old * 2;
         operations = Arrays.copyOf(operations, capacity);
         generations = Arrays.copyOf(generations, capacity);
+        sockets = Arrays.copyOf(sockets, capacity);
         free = Arrays.copyOf(free, capacity);
         for (int i = capacity - 1; i >= old; i--) {
             free[freeCount++] = i;

@@ -13,10 +13,11 @@ final class Uring {
 
     // Opcodes (enum io_uring_op).
     static final byte OP_NOP = 0, OP_READV = 1, OP_WRITEV = 2, OP_FSYNC = 3, OP_POLL_ADD = 6,
-            OP_ASYNC_CANCEL = 14, OP_FALLOCATE = 17, OP_OPENAT = 18, OP_READ = 22, OP_WRITE = 23;
+            OP_ASYNC_CANCEL = 14, OP_FALLOCATE = 17, OP_OPENAT = 18, OP_READ = 22, OP_WRITE = 23, OP_SEND = 26,
+            OP_RECV = 27;
     /** Exactly the opcodes the reactor submits: the ring's allowlist. */
     static final byte[] ALLOWED_OPS = {OP_NOP, OP_READV, OP_WRITEV, OP_FSYNC, OP_POLL_ADD, OP_ASYNC_CANCEL,
-            OP_FALLOCATE, OP_READ, OP_WRITE};
+            OP_FALLOCATE, OP_READ, OP_WRITE, OP_SEND, OP_RECV};
 
     // io_uring_params.flags
     static final int SETUP_CQSIZE = 1 << 3, SETUP_R_DISABLED = 1 << 6, SETUP_SUBMIT_ALL = 1 << 7,

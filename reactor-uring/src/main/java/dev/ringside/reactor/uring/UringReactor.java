@@ -35,7 +35,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <h2>What it submits</h2>
  * {@code READ}/{@code WRITE} for one region and {@code READV}/{@code WRITEV} for several (at an offset
- * or at the current position), {@code FSYNC} (with {@code IORING_FSYNC_DATASYNC} for fdatasync),
+ * or at the current position), except that a socket's reads and writes of one region are {@code RECV}
+ * and {@code SEND} (with {@code MSG_NOSIGNAL}: a closed peer is {@code EPIPE}, never a signal), the
+ * socket calls the epoll reactor makes too, {@code FSYNC} (with {@code IORING_FSYNC_DATASYNC} for fdatasync),
  * {@code FALLOCATE} (punch hole, zero range, allocate), {@code POLL_ADD} for readiness,
  * {@code ASYNC_CANCEL}, and {@code NOP}. The ring is created disabled and restricted to exactly these
  * opcodes, with no SQE flags, before it is enabled: anything else the ring is given fails with
@@ -189,12 +191,14 @@ public final class UringReactor implements Reactor {
         /**
          * Like {@link #submitBatch}, for the SQE of a read or write on a descriptor opened with
          * {@code O_DIRECT} (checked with {@code fcntl(F_GETFL)} when it is registered): when one is
-         * written, the SQEs waiting are handed to the kernel if there are at least
-         * {@code directSubmitBatch} of them. The default is {@code 1}: such an operation goes to the
-         * kernel, and on to the device, as soon as it is issued, as fio does by default. It cannot
-         * complete inline from the page cache, so a batch saves nothing but system calls, while the
-         * device waits for the rest of the loop pass; {@code Integer.MAX_VALUE} batches it per pass
-         * like everything else.
+         * written while the reactor holds other operations, the SQEs waiting are handed to the kernel
+         * if there are at least {@code directSubmitBatch} of them. The default is {@code 1}: such an
+         * operation goes to the kernel, and on to the device, as soon as it is issued, as fio does by
+         * default. It cannot complete inline from the page cache, so a batch saves nothing but system
+         * calls, while the device waits for the rest of the loop pass. An operation issued when the
+         * reactor holds nothing else (queue depth 1) waits for the pass's enter, which follows at once
+         * and hands it over without a second system call. {@code Integer.MAX_VALUE} batches these
+         * operations per pass like everything else.
          */
         public Builder directSubmitBatch(int directSubmitBatch) {
             if (directSubmitBatch < 1) {
@@ -407,7 +411,7 @@ public final class UringReactor implements Reactor {
             throw new IllegalArgumentException("newSource: the executor does not run this reactor");
         }
         int flags = LibC.fcntl(fd.intValue(), Linux.F_GETFL, 0);
-        return new UringSource(executor, fd, flags >= 0 && (flags & Linux.O_DIRECT) != 0);
+        return new UringSource(executor, fd, flags >= 0 && (flags & Linux.O_DIRECT) != 0, LibC.isSocket(fd.intValue()));
     }
 
     /**
@@ -464,16 +468,18 @@ public final class UringReactor implements Reactor {
 
     // ---------------------------------------------------------------- operations
 
-    /** {@code direct}: the operation's source was opened with {@code O_DIRECT}. */
-    private void submit(IoOperation op, boolean direct) {
-        long userData = ops.add(op);
+    /** {@code direct}: the operation's source was opened with {@code O_DIRECT}; {@code socket}: it is a socket. */
+    private void submit(IoOperation op, boolean direct, boolean socket) {
+        long userData = ops.add(op, socket);
         op.token(userData);
         if (!backlog.isEmpty() || !prepare(op)) {
             backlog.add(op);
         } else {
-            int batch = direct && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)
-                    ? directSubmitBatch : submitBatch;
-            if (batch != PER_PASS && ring.unsubmitted() >= batch) {
+            boolean directReadWrite = direct && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE);
+            int batch = directReadWrite ? directSubmitBatch : submitBatch;
+            // A direct read or write alone in the table waits for the pass's enter: with nothing else in
+            // flight the loop is about to wait, and that enter hands it over without a second system call.
+            if (batch != PER_PASS && ring.unsubmitted() >= batch && (!directReadWrite || ops.size() > 1)) {
                 flush();
             }
         }
@@ -528,7 +534,7 @@ public final class UringReactor implements Reactor {
             }
             Object item = backlog.poll();
             if (item instanceof IoOperation op) {
-                write(sqe, op);
+                write(sqe, op, ops.onSocket(op.token()));
             } else {
                 writeCancel(sqe, (Long) item);
             }
@@ -540,16 +546,26 @@ public final class UringReactor implements Reactor {
         if (sqe < 0) {
             return false;
         }
-        write(sqe, op);
+        write(sqe, op, ops.onSocket(op.token()));
         return true;
     }
 
-    private void write(long base, IoOperation op) {
+    /** Writes {@code op}'s SQE; {@code socket}: its source is a socket (see {@link UringSource#socket}). */
+    private void write(long base, IoOperation op, boolean socket) {
         MemorySegment sqes = ring.sqes();
         byte opcode;
         switch (op.kind()) {
             case READ, WRITE -> {
                 boolean read = op.kind() == IoOperation.Kind.READ;
+                if (socket && op.bufferCount() == 1) { // off (addr2 for these) stays 0: no address
+                    opcode = read ? OP_RECV : OP_SEND;
+                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.bufferAddress(0));
+                    sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, (int) op.bufferLength(0));
+                    if (!read) {
+                        sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, Linux.MSG_NOSIGNAL);
+                    }
+                    break;
+                }
                 sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
                 if (op.bufferCount() == 1) {
                     opcode = read ? OP_READ : OP_WRITE;
@@ -697,15 +713,18 @@ public final class UringReactor implements Reactor {
     private final class UringSource extends AbstractIoSource {
         /** Opened with {@code O_DIRECT} when registered: its reads and writes follow {@link #directSubmitBatch}. */
         final boolean direct;
+        /** A socket: its reads and writes of one region are {@code RECV} and {@code SEND}. */
+        final boolean socket;
 
-        UringSource(RawExecutor<?> executor, Fd fd, boolean direct) {
+        UringSource(RawExecutor<?> executor, Fd fd, boolean direct, boolean socket) {
             super(executor, fd);
             this.direct = direct;
+            this.socket = socket;
         }
 
         @Override
         protected void start(IoOperation operation) {
-            submit(operation, direct);
+            submit(operation, direct, socket);
         }
 
         @Override
