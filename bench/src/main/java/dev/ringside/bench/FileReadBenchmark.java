@@ -125,7 +125,11 @@ public class FileReadBenchmark {
     /** A ringside executor with the file registered, and {@link #qd} read slots. */
     @State(Scope.Thread)
     public static class Loop {
-        /** {@code uring-submit1}: io_uring entering the kernel for every read, as fio does by default (the default reactor does so for {@code O_DIRECT} reads while others are in flight, and batches page-cache reads per pass). */
+        /**
+         * {@code uring-submit1}: io_uring entering the kernel for every read, as fio does by default. The
+         * default reactor does so too for {@code O_DIRECT} reads while others are in flight, and batches
+         * page-cache reads per loop pass.
+         */
         @Param({"uring", "uring-submit1", "epoll"})
         public String reactor;
 

@@ -553,12 +553,11 @@ public final class LibC {
      * Made as a raw system call, so it does not depend on the C library's binding.
      */
     public static boolean isSocket(int fd) {
-        long getsockopt = Linux.AARCH64 ? 209 : 55;
-        int solSocket = 1, soType = 3;
         try (Arena local = Arena.ofConfined()) {
             MemorySegment value = local.allocate(8, 4); // int optval, then socklen_t optlen
             value.set(ValueLayout.JAVA_INT, 4, 4);
-            return syscall(getsockopt, fd, solSocket, soType, value.address(), value.address() + 4, 0) == 0;
+            return syscall(Linux.SYS_GETSOCKOPT, fd, Linux.SOL_SOCKET, Linux.SO_TYPE,
+                    value.address(), value.address() + 4, 0) == 0;
         }
     }
 

@@ -91,6 +91,8 @@ public final class Linux {
     public static final int SHUT_RD = 0;
     public static final int SHUT_WR = 1;
     public static final int SHUT_RDWR = 2;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_TYPE = 3;
 
     // ---- fallocate(2) -------------------------------------------------------------------------
     public static final int FALLOC_FL_KEEP_SIZE = 0x01;
@@ -155,6 +157,8 @@ public final class Linux {
     public static final long SYS_IO_URING_SETUP = 425;
     public static final long SYS_IO_URING_ENTER = 426;
     public static final long SYS_IO_URING_REGISTER = 427;
+    /** {@code getsockopt}: x86_64 has its own table, aarch64 the generic one. */
+    public static final long SYS_GETSOCKOPT = AARCH64 ? 209 : 55;
 
     /**
      * Throws {@link UnsupportedOperationException} unless this is Linux on x86_64 or aarch64, the

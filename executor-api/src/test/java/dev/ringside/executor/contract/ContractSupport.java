@@ -51,6 +51,11 @@ abstract class ContractSupport<R extends Reactor> {
      * that the reactor keeps reaping). Fails after 2000 steps.
      */
     protected void loopUntil(BooleanSupplier condition) {
+        loopUntil(executor, condition);
+    }
+
+    /** {@link #loopUntil(BooleanSupplier)} on {@code executor}, for contract classes without this set-up. */
+    static void loopUntil(RawExecutor<?> executor, BooleanSupplier condition) {
         for (int i = 0; i < 2000 && !condition.getAsBoolean(); i++) {
             executor.runUntil(executor.sleep(Duration.ofMillis(2)));
         }

@@ -558,7 +558,6 @@ public final class EpollReactor implements Reactor {
         }
         int number = fd.intValue();
         int result;
-        boolean socket = false;
         if (!enterGate()) {
             throw new IOException("newSource: the EpollReactor is closed");
         }
@@ -570,14 +569,11 @@ public final class EpollReactor implements Reactor {
             if (result == 0) {
                 LibC.epollCtl(epollFd, EPOLL_CTL_DEL, number, MemorySegment.NULL);
             }
-            if (result == 0 || result == -Errno.EEXIST) {
-                socket = LibC.isSocket(number);
-            }
         } finally {
             exitGate();
         }
         if (result == 0 || result == -Errno.EEXIST) { // EEXIST: the number is registered, so pollable
-            return new PollSource(executor, fd, number, socket);
+            return new PollSource(executor, fd, number, LibC.isSocket(number));
         }
         if (result == -Errno.EPERM) {
             return new FileSource(executor, fd);

@@ -46,12 +46,16 @@ final class Syscalls {
         return LibC.syscall(SYS_SENDMSG, fd, msghdr, flags, 0, 0, 0);
     }
 
-    /** {@code recvfrom(fd, buf, length, flags, NULL, NULL)}: {@code recv(2)} into one buffer. */
+    /**
+     * {@code recvfrom(fd, buf, length, flags, NULL, NULL)}: {@code recv(2)} into one buffer. It takes the
+     * operation's buffer by address, as the reactor has it ({@link LibC#recv} takes a segment, which
+     * would be one more object per call).
+     */
     static long recv(int fd, long buf, long length, int flags) {
         return LibC.syscall(SYS_RECVFROM, fd, buf, length, flags, 0, 0);
     }
 
-    /** {@code sendto(fd, buf, length, flags, NULL, 0)}: {@code send(2)} from one buffer. */
+    /** {@code sendto(fd, buf, length, flags, NULL, 0)}: {@code send(2)} from one buffer; see {@link #recv}. */
     static long send(int fd, long buf, long length, int flags) {
         return LibC.syscall(SYS_SENDTO, fd, buf, length, flags, 0, 0);
     }

@@ -30,6 +30,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -395,7 +396,7 @@ class EpollReactorTest extends TestWithCleanup {
         assertFalse(single.isDone(), "recv(MSG_DONTWAIT) found nothing: the read waits");
         assertEquals(3, executor.runUntil(a.write(-1, bytes("xyz"))));
         assertEquals(3, executor.runUntil(single));
-        assertArrayEquals(bytes("xyz"), java.util.Arrays.copyOf(one, 3));
+        assertArrayEquals(bytes("xyz"), Arrays.copyOf(one, 3));
 
         // Several regions: recvmsg/sendmsg.
         IoBuffer in = later(IoBuffer.allocate(16));

@@ -54,8 +54,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <h2>Submission and waiting</h2>
  * SQEs written during a loop pass reach the kernel in the one {@code io_uring_enter} of
  * {@link #waitForWork}, which also waits; the exception is a read or write on an {@code O_DIRECT}
- * descriptor, which cannot complete from the page cache and is handed to the kernel (and so to the
- * device) as soon as it is issued ({@link Builder#directSubmitBatch}). When the SQ is full the reactor flushes it with an
+ * descriptor issued while other operations are in flight: it cannot complete from the page cache, so
+ * it is handed to the kernel (and so to the device) as soon as it is issued
+ * ({@link Builder#directSubmitBatch}). When the SQ is full the reactor flushes it with an
  * {@code io_uring_enter} and continues; if even that cannot make room, operations wait in a software
  * backlog, in order: submission never fails for lack of room. Completions that overflow the CQ are
  * kept by the kernel ({@code IORING_FEAT_NODROP}) and flushed by the next enter. The thread running
@@ -557,21 +558,20 @@ public final class UringReactor implements Reactor {
         switch (op.kind()) {
             case READ, WRITE -> {
                 boolean read = op.kind() == IoOperation.Kind.READ;
-                if (socket && op.bufferCount() == 1) { // off (addr2 for these) stays 0: no address
-                    opcode = read ? OP_RECV : OP_SEND;
-                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.bufferAddress(0));
-                    sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, (int) op.bufferLength(0));
-                    if (!read) {
-                        sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, Linux.MSG_NOSIGNAL);
-                    }
-                    break;
-                }
-                sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
                 if (op.bufferCount() == 1) {
-                    opcode = read ? OP_READ : OP_WRITE;
+                    if (socket) { // off, which is addr2 (a destination address) for these, stays 0
+                        opcode = read ? OP_RECV : OP_SEND;
+                        if (!read) {
+                            sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, Linux.MSG_NOSIGNAL);
+                        }
+                    } else {
+                        opcode = read ? OP_READ : OP_WRITE;
+                        sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
+                    }
                     sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.bufferAddress(0));
                     sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, (int) op.bufferLength(0));
                 } else {
+                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
                     opcode = read ? OP_READV : OP_WRITEV;
                     MemorySegment iov = iovecsFor((int) op.token(), op.bufferCount());
                     for (int i = 0; i < op.bufferCount(); i++) {

@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.ringside.executor.ErrnoException;
 import dev.ringside.executor.Fd;
 import dev.ringside.executor.IoBuffer;
 import dev.ringside.executor.IoSource;
+import dev.ringside.executor.LinuxOpenOption;
 import dev.ringside.executor.MemRegion;
 import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.Task;
@@ -19,12 +22,14 @@ import dev.ringside.executor.linux.Linux;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeAll;
@@ -302,14 +307,13 @@ class UringReactorTest {
     void directReadsReachTheKernelAsTheyAreIssuedAndBufferedReadsPerPass() throws Exception {
         int reads = 16, size = 4096;
         byte[] content = new byte[reads * size];
-        new java.util.Random(7).nextBytes(content);
+        new Random(7).nextBytes(content);
         Path file = dir.resolve("direct.bin");
         Files.write(file, content);
         try {
-            Fd.open(file, StandardOpenOption.READ, dev.ringside.executor.LinuxOpenOption.DIRECT).close();
-        } catch (dev.ringside.executor.ErrnoException e) {
-            org.junit.jupiter.api.Assumptions.assumeFalse(e.errno() == Errno.EINVAL,
-                    "the file system of " + dir + " has no O_DIRECT");
+            Fd.open(file, StandardOpenOption.READ, LinuxOpenOption.DIRECT).close();
+        } catch (ErrnoException e) {
+            assumeFalse(e.errno() == Errno.EINVAL, "the file system of " + dir + " has no O_DIRECT");
             throw e;
         }
         record Case(boolean direct, int directSubmitBatch, boolean oneByOne) {}
@@ -319,7 +323,7 @@ class UringReactorTest {
                     UringReactor.builder().directSubmitBatch(c.directSubmitBatch()).factory());
                  IoBuffer buffer = IoBuffer.allocate((long) reads * size, 4096)) {
                 IoSource source = executor.register(c.direct()
-                        ? Fd.open(file, StandardOpenOption.READ, dev.ringside.executor.LinuxOpenOption.DIRECT)
+                        ? Fd.open(file, StandardOpenOption.READ, LinuxOpenOption.DIRECT)
                         : Fd.open(file, StandardOpenOption.READ));
                 executor.runUntil(source.read(0, buffer, new MemRegion(0, size))); // settle: the first loop pass
                 long before = executor.reactor().enterCalls();
@@ -333,7 +337,7 @@ class UringReactorTest {
                 }));
                 long enters = executor.reactor().enterCalls() - before;
                 assertEquals(reads * size, total, c.toString());
-                assertArrayEquals(content, buffer.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), c.toString());
+                assertArrayEquals(content, buffer.segment().toArray(ValueLayout.JAVA_BYTE), c.toString());
                 if (c.oneByOne()) {
                     // the first waits for the second, which takes both; every later one goes alone
                     assertTrue(enters >= reads - 1, c + ": one enter per read, got " + enters);
