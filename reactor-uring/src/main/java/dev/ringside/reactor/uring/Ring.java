@@ -47,6 +47,12 @@ final class Ring {
     private final MemorySegment timespec;
 
     private int localSqTail;
+    /**
+     * The kernel's SQ head as last read: the kernel only moves it forward, so the room it implies is
+     * never more than the real room. Read again only when it shows the SQ full, and at each enter, so
+     * claiming an SQE touches no memory the kernel writes. Loop-confined.
+     */
+    private int knownSqHead;
     private int localCqHead;
     private boolean closed;
     /** The thread whose registered-ring table holds this ring, or null; see {@link #registerForThisThread}. */
@@ -81,6 +87,7 @@ final class Ring {
             sqRing.set(ValueLayout.JAVA_INT, array + 4L * i, i);
         }
         this.localSqTail = (int) INT.getAcquire(sqRing, sqTail);
+        this.knownSqHead = (int) INT.getAcquire(sqRing, sqHead);
         this.localCqHead = (int) INT.getAcquire(cqRing, cqHead);
         this.getEventsArg = arena.allocate(GETEVENTS_ARG_SIZE, 8);
         this.rsrcUpdate = arena.allocate(RSRC_UPDATE_SIZE, 8);
@@ -186,14 +193,20 @@ final class Ring {
         }
     }
 
-    /** Free SQEs. */
+    /** Free SQEs, as far as {@link #knownSqHead} shows (never more than there are). */
     int sqSpace() {
-        return sqEntries - (localSqTail - (int) INT.getAcquire(sqRing, sqHead));
+        int space = sqEntries - (localSqTail - knownSqHead);
+        if (space == 0) {
+            knownSqHead = (int) INT.getAcquire(sqRing, sqHead);
+            space = sqEntries - (localSqTail - knownSqHead);
+        }
+        return space;
     }
 
     /**
-     * Claims the next SQE, zeroed, and returns its byte offset in {@link #sqes()}; -1 when the SQ is
-     * full (flush with {@link #enter} and try again).
+     * Claims the next SQE and returns its byte offset in the SQE array, for {@link #writeSqe}; -1 when
+     * the SQ is full (flush with {@link #enter} and try again). The SQE holds whatever it held before:
+     * {@link #writeSqe} writes all of it.
      */
     long nextSqe() {
         if (sqSpace() == 0) {
@@ -201,19 +214,32 @@ final class Ring {
         }
         long base = SQE_SIZE * (localSqTail & sqMask);
         localSqTail++;
-        for (long i = 0; i < SQE_SIZE; i += 8) {
-            sqes.set(ValueLayout.JAVA_LONG, base + i, 0L);
-        }
         return base;
     }
 
-    MemorySegment sqes() {
-        return sqes;
+    /**
+     * Writes the whole 64-byte SQE at {@code base} (from {@link #nextSqe}) in eight stores: the given
+     * fields, and zero in every other one ({@code flags}, {@code ioprio}, {@code buf_index},
+     * {@code personality}, {@code splice_fd_in}, {@code addr3}), as the kernel requires of the fields an
+     * opcode does not use. Little-endian, as both supported architectures are.
+     */
+    void writeSqe(long base, byte opcode, int fd, long off, long addr, int len, int opFlags, long userData) {
+        // opcode at SQE_OPCODE (0), flags and ioprio 0, fd at SQE_FD (4)
+        sqes.set(ValueLayout.JAVA_LONG, base, (opcode & 0xFFL) | ((long) fd << (8 * SQE_FD)));
+        sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, off);
+        sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, addr);
+        // len at SQE_LEN (24), op_flags at SQE_OP_FLAGS (28)
+        sqes.set(ValueLayout.JAVA_LONG, base + SQE_LEN, (len & 0xFFFF_FFFFL) | ((long) opFlags << 32));
+        sqes.set(ValueLayout.JAVA_LONG, base + SQE_USER_DATA, userData);
+        sqes.set(ValueLayout.JAVA_LONG, base + 40, 0L); // buf_index, personality, splice_fd_in
+        sqes.set(ValueLayout.JAVA_LONG, base + 48, 0L); // addr3
+        sqes.set(ValueLayout.JAVA_LONG, base + 56, 0L);
     }
 
     /** SQEs written and not yet consumed by the kernel. */
     int unsubmitted() {
-        return localSqTail - (int) INT.getAcquire(sqRing, sqHead);
+        knownSqHead = (int) INT.getAcquire(sqRing, sqHead);
+        return localSqTail - knownSqHead;
     }
 
     /** Whether completions are waiting in the CQ. */

@@ -52,7 +52,7 @@ final class Uring {
             CQO_CQES = 20;
 
     // struct io_uring_sqe (64 bytes)
-    static final long SQE_SIZE = 64, SQE_OPCODE = 0, SQE_FLAGS = 1, SQE_FD = 4, SQE_OFF = 8, SQE_ADDR = 16,
+    static final long SQE_SIZE = 64, SQE_OPCODE = 0, SQE_FD = 4, SQE_OFF = 8, SQE_ADDR = 16,
             SQE_LEN = 24, SQE_OP_FLAGS = 28, SQE_USER_DATA = 32;
     // struct io_uring_cqe (16 bytes)
     static final long CQE_SIZE = 16, CQE_USER_DATA = 0, CQE_RES = 8;

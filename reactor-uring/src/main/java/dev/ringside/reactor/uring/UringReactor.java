@@ -553,65 +553,57 @@ public final class UringReactor implements Reactor {
 
     /** Writes {@code op}'s SQE; {@code socket}: its source is a socket (see {@link UringSource#socket}). */
     private void write(long base, IoOperation op, boolean socket) {
-        MemorySegment sqes = ring.sqes();
         byte opcode;
+        long off = 0, addr = 0;
+        int len = 0, opFlags = 0;
         switch (op.kind()) {
             case READ, WRITE -> {
                 boolean read = op.kind() == IoOperation.Kind.READ;
                 if (op.bufferCount() == 1) {
+                    addr = op.bufferAddress(0);
+                    len = (int) op.bufferLength(0);
                     if (socket) { // off, which is addr2 (a destination address) for these, stays 0
                         opcode = read ? OP_RECV : OP_SEND;
-                        if (!read) {
-                            sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, Linux.MSG_NOSIGNAL);
-                        }
+                        opFlags = read ? 0 : Linux.MSG_NOSIGNAL;
                     } else {
                         opcode = read ? OP_READ : OP_WRITE;
-                        sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
+                        off = op.offset();
                     }
-                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.bufferAddress(0));
-                    sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, (int) op.bufferLength(0));
                 } else {
-                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
                     opcode = read ? OP_READV : OP_WRITEV;
+                    off = op.offset();
                     MemorySegment iov = iovecsFor((int) op.token(), op.bufferCount());
                     for (int i = 0; i < op.bufferCount(); i++) {
                         iov.set(ValueLayout.JAVA_LONG, 16L * i, op.bufferAddress(i));
                         iov.set(ValueLayout.JAVA_LONG, 16L * i + 8, op.bufferLength(i));
                     }
-                    sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, iov.address());
-                    sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, op.bufferCount());
+                    addr = iov.address();
+                    len = op.bufferCount();
                 }
             }
             case POLL_READABLE, POLL_WRITABLE -> {
                 opcode = OP_POLL_ADD;
-                sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS,
-                        op.kind() == IoOperation.Kind.POLL_READABLE ? POLLIN : POLLOUT);
+                opFlags = op.kind() == IoOperation.Kind.POLL_READABLE ? POLLIN : POLLOUT;
             }
             case NOP -> opcode = OP_NOP;
             case FSYNC -> opcode = OP_FSYNC;
             case FDATASYNC -> {
                 opcode = OP_FSYNC;
-                sqes.set(ValueLayout.JAVA_INT, base + SQE_OP_FLAGS, FSYNC_DATASYNC);
+                opFlags = FSYNC_DATASYNC;
             }
             case FALLOCATE -> {
                 opcode = OP_FALLOCATE;
-                sqes.set(ValueLayout.JAVA_LONG, base + SQE_OFF, op.offset());
-                sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, op.length());
-                sqes.set(ValueLayout.JAVA_INT, base + SQE_LEN, op.fallocateMode());
+                off = op.offset();
+                addr = op.length();
+                len = op.fallocateMode();
             }
             default -> throw new AssertionError(op.kind());
         }
-        sqes.set(ValueLayout.JAVA_BYTE, base + SQE_OPCODE, opcode);
-        sqes.set(ValueLayout.JAVA_INT, base + SQE_FD, op.fd());
-        sqes.set(ValueLayout.JAVA_LONG, base + SQE_USER_DATA, op.token());
+        ring.writeSqe(base, opcode, op.fd(), off, addr, len, opFlags, op.token());
     }
 
     private void writeCancel(long base, long target) {
-        MemorySegment sqes = ring.sqes();
-        sqes.set(ValueLayout.JAVA_BYTE, base + SQE_OPCODE, OP_ASYNC_CANCEL);
-        sqes.set(ValueLayout.JAVA_INT, base + SQE_FD, -1);
-        sqes.set(ValueLayout.JAVA_LONG, base + SQE_ADDR, target);
-        sqes.set(ValueLayout.JAVA_LONG, base + SQE_USER_DATA, CANCEL);
+        ring.writeSqe(base, OP_ASYNC_CANCEL, -1, 0, target, 0, 0, CANCEL);
     }
 
     /** Native iovec room for slot {@code index}; it lives as long as the reactor's memory. */
@@ -632,13 +624,7 @@ public final class UringReactor implements Reactor {
             LOG.log(System.Logger.Level.ERROR, "no SQE for the wake-up read; wake-ups wait for the next completion");
             return;
         }
-        MemorySegment sqes = ring.sqes();
-        sqes.set(ValueLayout.JAVA_BYTE, sqe + SQE_OPCODE, OP_READ);
-        sqes.set(ValueLayout.JAVA_INT, sqe + SQE_FD, eventFd);
-        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_OFF, -1L);
-        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_ADDR, wakeReadBuffer.address());
-        sqes.set(ValueLayout.JAVA_INT, sqe + SQE_LEN, 8);
-        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_USER_DATA, WAKE_READ);
+        ring.writeSqe(sqe, OP_READ, eventFd, -1L, wakeReadBuffer.address(), 8, 0, WAKE_READ);
         wakeArmed = true;
     }
 
@@ -674,14 +660,7 @@ public final class UringReactor implements Reactor {
      */
     int submitRawForTest(byte opcode, int fd, long addr, int len, long off, int opFlags) {
         long sqe = claimSqe();
-        MemorySegment sqes = ring.sqes();
-        sqes.set(ValueLayout.JAVA_BYTE, sqe + SQE_OPCODE, opcode);
-        sqes.set(ValueLayout.JAVA_INT, sqe + SQE_FD, fd);
-        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_ADDR, addr);
-        sqes.set(ValueLayout.JAVA_INT, sqe + SQE_LEN, len);
-        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_OFF, off);
-        sqes.set(ValueLayout.JAVA_INT, sqe + SQE_OP_FLAGS, opFlags);
-        sqes.set(ValueLayout.JAVA_LONG, sqe + SQE_USER_DATA, NOP);
+        ring.writeSqe(sqe, opcode, fd, off, addr, len, opFlags, NOP);
         int[] result = {Integer.MIN_VALUE};
         for (int i = 0; i < 1000 && result[0] == Integer.MIN_VALUE; i++) {
             ring.enter(true, 10_000_000L);
