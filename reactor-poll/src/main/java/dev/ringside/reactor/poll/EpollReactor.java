@@ -52,9 +52,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * A reactor on epoll, through FFM: {@code epoll_create1}, {@code epoll_ctl}, {@code epoll_pwait2}
- * (nanosecond timeouts; {@code epoll_wait} with the timeout rounded up to whole milliseconds where the
- * kernel lacks it), an eventfd for wake-ups, and a bounded pool of daemon threads for the calls epoll
+ * A reactor on epoll, through FFM: {@code epoll_create1}, {@code epoll_ctl}, {@code epoll_pwait2} for
+ * timeouts under a second (nanoseconds), {@code epoll_wait} for the rest (no timeout, none, or one of a
+ * second or more rounded up to whole milliseconds, which is within the kernel's own slack for it; and
+ * for every timeout where the kernel lacks {@code epoll_pwait2}), an eventfd for wake-ups, and a bounded pool of daemon threads for the calls epoll
  * cannot wait for.
  *
  * <h2>Which operations are asynchronous</h2>
@@ -211,6 +212,8 @@ public final class EpollReactor implements Reactor {
     private static final int GATE_CLOSED = 1 << 30;
     private static final long EVENT_SIZE = LibC.EPOLL_EVENT.byteSize();
     private static final int MIN_EVENTS = 64, MAX_EVENTS = 4096;
+    /** Timeouts from this length on are waited for with {@code epoll_wait} (see {@link #epollWait}). */
+    private static final long PWAIT2_BELOW = 1_000_000_000L;
     /** {@link #attempt} result: the direction's strategy needs readiness first, then a pool call. */
     private static final long NEEDS_POOL = Long.MIN_VALUE;
     /** Wait-first reads: the first probe comes with this queued read; failed probes double the interval up to MAX_PROBE. */
@@ -272,6 +275,8 @@ public final class EpollReactor implements Reactor {
     private int waiting, blocking;
     /** Test and measurement counters: waits, epoll_ctl calls for sources, non-blocking read/write attempts, attempts that returned EAGAIN. */
     private int waitCalls, ctlCalls, attemptCalls, wouldBlockCalls;
+    /** Waits made with {@code epoll_pwait2} (test counter; see {@link #epollWait}). */
+    private int pwait2Calls;
     private CompletableFuture<Void> drain;
     private boolean closed;
 
@@ -402,7 +407,10 @@ public final class EpollReactor implements Reactor {
 
     // ---------------------------------------------------------------- what it does
 
-    /** Whether waits use {@code epoll_pwait2} (nanosecond timeouts) rather than {@code epoll_wait} (loop thread). */
+    /**
+     * Whether timeouts shorter than a second are waited for with {@code epoll_pwait2} (nanoseconds)
+     * rather than {@code epoll_wait} (whole milliseconds, rounded up) (loop thread).
+     */
     public boolean usesEpollPwait2() {
         return usePwait2;
     }
@@ -434,7 +442,7 @@ public final class EpollReactor implements Reactor {
         setProcessing.run();
         if (count < 0) {
             if (count != -Errno.EINTR) {
-                throw new ErrnoException((usePwait2 ? "epoll_pwait2" : "epoll_wait") + "(fd " + epollFd + ")", -count);
+                throw new ErrnoException((pwait2For(timeoutNanos) ? "epoll_pwait2" : "epoll_wait") + "(fd " + epollFd + ")", -count);
             }
             count = 0;
         }
@@ -466,9 +474,17 @@ public final class EpollReactor implements Reactor {
         checkDrained();
     }
 
-    /** One wait: {@code timeoutNanos} -1 waits without limit, 0 does not block. */
+    /**
+     * One wait: {@code timeoutNanos} -1 waits without limit, 0 does not block.
+     *
+     * <p>{@code epoll_pwait2} is used only where its nanosecond timeout matters: for a timeout from 1 ns
+     * to just under {@link #PWAIT2_BELOW}. Everything else is a cheaper {@code epoll_wait}, exact for
+     * -1 and 0 and rounded up to whole milliseconds otherwise, so it may end up to 1 ms late: no later
+     * than the kernel lets either call end anyway, as it gives a sleeping task a slack of 0.1% of the
+     * timeout ({@code select_estimate_accuracy}), which from 1 s on is at least 1 ms.
+     */
     private int epollWait(long timeoutNanos) {
-        if (usePwait2) {
+        if (pwait2For(timeoutNanos)) {
             long spec = 0;
             if (timeoutNanos >= 0) {
                 timeout.set(JAVA_LONG, 0, timeoutNanos / 1_000_000_000L);
@@ -477,6 +493,7 @@ public final class EpollReactor implements Reactor {
             }
             int result = Syscalls.epollPwait2(epollFd, events.address(), maxEvents, spec);
             if (result != -Errno.ENOSYS && result != -Errno.EPERM) {
+                pwait2Calls++;
                 return result;
             }
             usePwait2 = false;
@@ -484,6 +501,11 @@ public final class EpollReactor implements Reactor {
         // Rounded up: a wait must not end before the deadline (rounding down would spin until it).
         int millis = timeoutNanos < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE, Math.ceilDiv(timeoutNanos, 1_000_000L));
         return LibC.epollWait(epollFd, events, maxEvents, millis);
+    }
+
+    /** Whether {@link #epollWait} waits for {@code timeoutNanos} with {@code epoll_pwait2}. */
+    private boolean pwait2For(long timeoutNanos) {
+        return usePwait2 && timeoutNanos > 0 && timeoutNanos < PWAIT2_BELOW;
     }
 
     @Override
@@ -1125,6 +1147,11 @@ public final class EpollReactor implements Reactor {
     /** Waits made so far (loop thread). */
     int waitCalls() {
         return waitCalls;
+    }
+
+    /** Waits made with {@code epoll_pwait2} so far (loop thread); the others were {@code epoll_wait}. */
+    int pwait2Calls() {
+        return pwait2Calls;
     }
 
     /** {@code epoll_ctl} calls the loop made for sources so far (loop thread; not the probes of {@link #newSource}). */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.ringside.executor.ErrnoException;
 import dev.ringside.executor.Fd;
@@ -42,6 +43,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -369,6 +371,43 @@ class EpollReactorTest extends TestWithCleanup {
                 int waits = reactor.waitCalls() - waitsBefore;
                 assertTrue(waits <= 3, waits + " waits for one sleep: the timeout must round up, not spin");
             }
+        }
+    }
+
+    /**
+     * {@code epoll_pwait2} serves only timeouts under a second; a wait with no timeout, or with a timer
+     * a second or more away, is an {@code epoll_wait}, and the timer still fires, not before its time.
+     */
+    @Test
+    void onlyTimeoutsUnderASecondUseEpollPwait2() throws Exception {
+        try (RawExecutor<EpollReactor> executor = RawExecutor.create(EpollReactor::new)) {
+            EpollReactor reactor = executor.reactor();
+            assumeTrue(reactor.usesEpollPwait2(), "this kernel has no epoll_pwait2");
+            executor.runUntil(executor.sleep(Duration.ofMillis(1))); // warm-up
+            int pwait2 = reactor.pwait2Calls();
+            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+            assertTrue(reactor.pwait2Calls() > pwait2, "a 2 ms sleep waits with epoll_pwait2");
+
+            // A timer 5 s away and a wake-up from another thread 20 ms from now: the wait is epoll_wait.
+            var far = executor.schedule(() -> { }, 5, TimeUnit.SECONDS);
+            CompletableFuture<String> answer = new CompletableFuture<>();
+            Thread.ofPlatform().start(() -> {
+                LockSupport.parkNanos(20_000_000L);
+                executor.execute(() -> answer.complete("woken"));
+            });
+            pwait2 = reactor.pwait2Calls();
+            int waits = reactor.waitCalls();
+            assertEquals("woken", executor.runUntil(answer));
+            assertTrue(reactor.waitCalls() > waits, "the loop waited");
+            assertEquals(pwait2, reactor.pwait2Calls(), "a wait for a timer 5 s away is an epoll_wait");
+            assertFalse(far.isDone(), "the far timer has not fired early");
+            far.cancel(false);
+
+            // A sleep of 1.05 s: the first wait is epoll_wait (rounded up), the sleep never ends early.
+            Duration nap = Duration.ofMillis(1050);
+            long start = reactor.nanoTime();
+            executor.runUntil(executor.sleep(nap));
+            assertTrue(reactor.nanoTime() - start >= nap.toNanos(), "a sleep ended early");
         }
     }
 

@@ -48,9 +48,9 @@ final class Ring {
 
     private int localSqTail;
     /**
-     * The kernel's SQ head as last read: the kernel only moves it forward, so the room it implies is
-     * never more than the real room. Read again only when it shows the SQ full, and at each enter, so
-     * claiming an SQE touches no memory the kernel writes. Loop-confined.
+     * The kernel's SQ head, read after each {@link #enter}. Without {@code SQPOLL} the kernel consumes
+     * SQEs only inside {@code io_uring_enter}, so between enters this is exact, and claiming an SQE
+     * or counting the unsubmitted ones touches no memory the kernel writes. Loop-confined.
      */
     private int knownSqHead;
     private int localCqHead;
@@ -193,14 +193,9 @@ final class Ring {
         }
     }
 
-    /** Free SQEs, as far as {@link #knownSqHead} shows (never more than there are). */
+    /** Free SQEs. */
     int sqSpace() {
-        int space = sqEntries - (localSqTail - knownSqHead);
-        if (space == 0) {
-            knownSqHead = (int) INT.getAcquire(sqRing, sqHead);
-            space = sqEntries - (localSqTail - knownSqHead);
-        }
-        return space;
+        return sqEntries - (localSqTail - knownSqHead);
     }
 
     /**
@@ -238,7 +233,6 @@ final class Ring {
 
     /** SQEs written and not yet consumed by the kernel. */
     int unsubmitted() {
-        knownSqHead = (int) INT.getAcquire(sqRing, sqHead);
         return localSqTail - knownSqHead;
     }
 
@@ -276,7 +270,9 @@ final class Ring {
             enterFlags |= ENTER_REGISTERED_RING;
         }
         enterCalls++;
-        return (int) LibC.syscall(SYS_ENTER, target, toSubmit, wait ? 1 : 0, enterFlags, arg, argSize);
+        int result = (int) LibC.syscall(SYS_ENTER, target, toSubmit, wait ? 1 : 0, enterFlags, arg, argSize);
+        knownSqHead = (int) INT.getAcquire(sqRing, sqHead); // what this enter consumed, even if it failed
+        return result;
     }
 
     /**

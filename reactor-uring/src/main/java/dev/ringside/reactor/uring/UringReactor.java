@@ -197,8 +197,8 @@ public final class UringReactor implements Reactor {
          * operation goes to the kernel, and on to the device, as soon as it is issued, as fio does by
          * default. It cannot complete inline from the page cache, so a batch saves nothing but system
          * calls, while the device waits for the rest of the loop pass. An operation issued when the
-         * reactor holds nothing else (queue depth 1) waits for the pass's enter, which follows at once
-         * and hands it over without a second system call. {@code Integer.MAX_VALUE} batches these
+         * reactor holds nothing else (queue depth 1) waits for the enter at the end of the loop pass,
+         * which hands it over without a second system call. {@code Integer.MAX_VALUE} batches these
          * operations per pass like everything else.
          */
         public Builder directSubmitBatch(int directSubmitBatch) {
@@ -479,8 +479,8 @@ public final class UringReactor implements Reactor {
             boolean directReadWrite = direct && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE);
             int batch = directReadWrite ? directSubmitBatch : submitBatch;
             // A direct read or write alone in the table waits for the pass's enter: with nothing else in
-            // flight the loop is about to wait, and that enter hands it over without a second system call.
-            if (batch != PER_PASS && ring.unsubmitted() >= batch && (!directReadWrite || ops.size() > 1)) {
+            // flight the pass usually ends soon, and its enter hands it over without a second system call.
+            if (batch != PER_PASS && (!directReadWrite || ops.size() > 1) && ring.unsubmitted() >= batch) {
                 flush();
             }
         }
