@@ -288,8 +288,12 @@ public abstract class AbstractIoSource implements IoSource {
         // another executor's, whose task may await this source, else none.
         RawExecutor<?> caller = onSourceLoop ? executor : RawExecutor.currentLoop();
         Task<?> owner = caller == null ? null : caller.currentTask();
-        IoOperation operation = new IoOperation(this, kind, offset, length, mode, mem, regions,
-                bounceTarget, owner, caller == null ? executor : caller, onSourceLoop);
+        RawExecutor<?> completion = caller == null ? executor : caller;
+        IoOperation operation = switch (kind) {
+            case READ, WRITE, FALLOCATE -> new IoOperation.Ranged(this, kind, offset, length, mode, mem, regions,
+                    bounceTarget, owner, completion, onSourceLoop);
+            default -> new IoOperation(this, kind, owner, completion, onSourceLoop);
+        };
         if (owner != null) {
             owner.addChild(operation);
         }

@@ -39,7 +39,7 @@ import java.util.concurrent.CompletableFuture;
  * links; the reactor may read and write {@link #token()} for its own bookkeeping. The sibling links
  * of {@link OwnedFuture} belong to the owner's loop thread, which may be another executor's.
  */
-public final class IoOperation extends OwnedFuture<Object> {
+public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.Ranged {
 
     /** What an operation does; each maps to one kernel call. */
     public enum Kind {
@@ -67,52 +67,154 @@ public final class IoOperation extends OwnedFuture<Object> {
     /** {@code fallocate} mode {@code FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE}. */
     public static final int FALLOCATE_ZERO_RANGE = 0x10 | 0x01;
 
-    static final int NEW = 0, STARTED = 1, CANCEL_REQUESTED = 2, DONE = 3;
+    static final byte NEW = 0, STARTED = 1, CANCEL_REQUESTED = 2, DONE = 3;
+    private static final Kind[] KINDS = Kind.values();
 
+    // Fields are few and small on purpose: a NOP, poll or fsync is 64 bytes with compressed oops
+    // (what a byte range needs is in Ranged). Every operation is one allocation per call.
     final AbstractIoSource source;
-    private final Kind kind;
-    private final long offset;
-    private final long length;
-    private final int fallocateMode;
-    private final BackingMemory memory;
-    /**
-     * The regions of {@link #memory} a read or write uses: one {@link MemRegion}, or a copy of the
-     * caller's {@code MemRegion[]} when there are several; null for other kinds. Addresses are computed
-     * when a reactor asks, so an operation allocates no segment of its own.
-     */
-    private final Object regions;
-    /** The caller's array or ByteBuffer a bounce buffer is copied to or from; null without bounce. */
-    private final Object bounceTarget;
     /** The executor on whose loop the future completes. */
     final RawExecutor<?> completionExecutor;
+    /** {@link Kind#ordinal()}. */
+    private final byte kind;
     /** Whether the descriptor hold is the loop's shared one (see {@link AbstractIoSource}). */
     private final boolean loopHold;
 
     // Loop-confined (source executor's loop thread).
-    int state = NEW;
-    private long token;
+    byte state = NEW;
+    private int token;
     IoOperation prevInFlight, nextInFlight;
     /** What {@link #deliver()} completes the future with: a value, or a Throwable to fail it with. */
     private Object outcome;
 
-    IoOperation(AbstractIoSource source, Kind kind, long offset, long length, int fallocateMode,
-                BackingMemory memory, Object regions, Object bounceTarget,
-                Task<?> owner, RawExecutor<?> completionExecutor, boolean loopHold) {
+    IoOperation(AbstractIoSource source, Kind kind, Task<?> owner, RawExecutor<?> completionExecutor, boolean loopHold) {
         super(owner);
         this.source = source;
-        this.kind = kind;
-        this.offset = offset;
-        this.length = length;
-        this.fallocateMode = fallocateMode;
-        this.memory = memory;
-        this.regions = regions;
-        this.bounceTarget = bounceTarget;
+        this.kind = (byte) kind.ordinal();
         this.completionExecutor = completionExecutor;
         this.loopHold = loopHold;
     }
 
+    /**
+     * A read, write or fallocate: an operation on a byte range, with the memory of a read or write.
+     */
+    static final class Ranged extends IoOperation {
+        private final long offset;
+        private final long length;
+        private final int fallocateMode;
+        private final BackingMemory memory;
+        /**
+         * The regions of {@link #memory} a read or write uses: one {@link MemRegion}, or a copy of the
+         * caller's {@code MemRegion[]} when there are several; null for fallocate. Addresses are
+         * computed when a reactor asks, so an operation allocates no segment of its own.
+         */
+        private final Object regions;
+        /** The caller's array or ByteBuffer a bounce buffer is copied to or from; null without bounce. */
+        private final Object bounceTarget;
+
+        Ranged(AbstractIoSource source, Kind kind, long offset, long length, int fallocateMode,
+               BackingMemory memory, Object regions, Object bounceTarget,
+               Task<?> owner, RawExecutor<?> completionExecutor, boolean loopHold) {
+            super(source, kind, owner, completionExecutor, loopHold);
+            this.offset = offset;
+            this.length = length;
+            this.fallocateMode = fallocateMode;
+            this.memory = memory;
+            this.regions = regions;
+            this.bounceTarget = bounceTarget;
+        }
+
+        @Override
+        public long offset() {
+            return offset;
+        }
+
+        @Override
+        public long length() {
+            return length;
+        }
+
+        @Override
+        public int fallocateMode() {
+            return fallocateMode;
+        }
+
+        @Override
+        public int bufferCount() {
+            return regions == null ? 0 : regions instanceof MemRegion ? 1 : ((MemRegion[]) regions).length;
+        }
+
+        @Override
+        public long bufferAddress(int i) {
+            return memory.segment().address() + region(i).offset();
+        }
+
+        @Override
+        public long bufferLength(int i) {
+            return region(i).length();
+        }
+
+        @Override
+        public MemorySegment buffer(int i) {
+            MemRegion region = region(i);
+            return memory.segment().asSlice(region.offset(), region.length());
+        }
+
+        private MemRegion region(int i) {
+            if (regions instanceof MemRegion one) {
+                java.util.Objects.checkIndex(i, 1);
+                return one;
+            }
+            if (regions == null) {
+                throw new IndexOutOfBoundsException(kind().call() + " has no memory regions");
+            }
+            return ((MemRegion[]) regions)[i];
+        }
+
+        @Override
+        Object outcome(long result) {
+            Kind kind = kind();
+            if (kind == Kind.FALLOCATE) {
+                return null;
+            }
+            int count = (int) Math.min(result, length);
+            if (kind == Kind.READ && bounceTarget != null && count > 0 && !isCancelled()) {
+                copyBack(count);
+            }
+            return count;
+        }
+
+        @Override
+        void releaseMemory() {
+            if (memory != null) {
+                memory.release();
+            }
+        }
+
+        @Override
+        void beforeDelivery(Object result) {
+            if (kind() == Kind.WRITE && bounceTarget instanceof ByteBuffer target && result instanceof Integer n
+                    && !isCancelled()) {
+                target.position(target.position() + n);
+            }
+        }
+
+        private void copyBack(int count) {
+            MemorySegment bounce = memory.segment(); // the whole bounce buffer, still held
+            switch (bounceTarget) {
+                case byte[] array -> MemorySegment.copy(bounce, ValueLayout.JAVA_BYTE, 0, array, 0, count);
+                case ByteBuffer target -> {
+                    int position = target.position();
+                    MemorySegment.copy(bounce, 0, MemorySegment.ofBuffer(target), 0, count);
+                    target.position(position + count);
+                }
+                default -> throw new AssertionError(bounceTarget);
+            }
+        }
+    }
+
     public Kind kind() {
-        return kind;
+        return KINDS[kind];
     }
 
     /** The descriptor number, valid until completion (the operation holds the descriptor). */
@@ -120,34 +222,34 @@ public final class IoOperation extends OwnedFuture<Object> {
         return source.descriptorNumber();
     }
 
-    /** File offset, or {@link IoSource#CURRENT_POSITION}; for fallocate the range start. */
+    /** File offset, or {@link IoSource#CURRENT_POSITION}; for fallocate the range start; 0 for other kinds. */
     public long offset() {
-        return offset;
+        return 0;
     }
 
     /** Total bytes of a read or write; the range length of a fallocate; 0 otherwise. */
     public long length() {
-        return length;
+        return 0;
     }
 
-    /** For {@link Kind#FALLOCATE}: one of the {@code FALLOCATE_*} modes. */
+    /** For {@link Kind#FALLOCATE}: one of the {@code FALLOCATE_*} modes; 0 for other kinds. */
     public int fallocateMode() {
-        return fallocateMode;
+        return 0;
     }
 
     /** Number of memory regions of a read or write (1 or more); 0 for other kinds. */
     public int bufferCount() {
-        return regions == null ? 0 : regions instanceof MemRegion ? 1 : ((MemRegion[]) regions).length;
+        return 0;
     }
 
     /** The native address of region {@code i} of a read or write, held until completion. */
     public long bufferAddress(int i) {
-        return memory.segment().address() + region(i).offset();
+        throw new IndexOutOfBoundsException(kind().call() + " has no memory regions");
     }
 
     /** The length in bytes of region {@code i} of a read or write. */
     public long bufferLength(int i) {
-        return region(i).length();
+        throw new IndexOutOfBoundsException(kind().call() + " has no memory regions");
     }
 
     /**
@@ -156,25 +258,29 @@ public final class IoOperation extends OwnedFuture<Object> {
      * nothing).
      */
     public MemorySegment buffer(int i) {
-        MemRegion region = region(i);
-        return memory.segment().asSlice(region.offset(), region.length());
+        throw new IndexOutOfBoundsException(kind().call() + " has no memory regions");
     }
 
-    private MemRegion region(int i) {
-        if (regions instanceof MemRegion one) {
-            java.util.Objects.checkIndex(i, 1);
-            return one;
-        }
-        return ((MemRegion[]) regions)[i];
+    /** The value the future completes with for a non-negative kernel result (reads and writes: a count). */
+    Object outcome(long result) {
+        return null;
     }
 
-    /** The reactor's value for this operation (a slot and generation, a sequence number). */
-    public long token() {
+    /** Releases the memory hold, if the operation has memory. */
+    void releaseMemory() {
+    }
+
+    /** Runs right before the future completes with {@code result}, on the completion loop. */
+    void beforeDelivery(Object result) {
+    }
+
+    /** The reactor's value for this operation (for example a slot index or a queue state); 0 at first. */
+    public int token() {
         return token;
     }
 
     /** Sets the reactor's value for this operation. Loop thread only. */
-    public void token(long token) {
+    public void token(int token) {
         this.token = token;
     }
 
@@ -205,17 +311,7 @@ public final class IoOperation extends OwnedFuture<Object> {
         }
         state = DONE;
         source.executor().unlinkInFlight(this);
-        if (result < 0) {
-            outcome = new ErrnoException(kind.call() + "(fd " + fd() + ")", (int) -result);
-        } else {
-            if (kind == Kind.READ && bounceTarget != null && result > 0 && !isCancelled()) {
-                copyBack((int) Math.min(result, length));
-            }
-            outcome = switch (kind) {
-                case READ, WRITE -> (int) Math.min(result, length);
-                default -> null;
-            };
-        }
+        outcome = result < 0 ? new ErrnoException(kind().call() + "(fd " + fd() + ")", (int) -result) : outcome(result);
         releaseHolds();
         completionExecutor.deliver(this);
     }
@@ -229,23 +325,8 @@ public final class IoOperation extends OwnedFuture<Object> {
     }
 
     private void releaseHolds() {
-        if (memory != null) {
-            memory.release();
-        }
+        releaseMemory();
         source.releaseDescriptor(loopHold);
-    }
-
-    private void copyBack(int count) {
-        MemorySegment bounce = memory.segment(); // the whole bounce buffer, still held
-        switch (bounceTarget) {
-            case byte[] array -> MemorySegment.copy(bounce, ValueLayout.JAVA_BYTE, 0, array, 0, count);
-            case ByteBuffer target -> {
-                int position = target.position();
-                MemorySegment.copy(bounce, 0, MemorySegment.ofBuffer(target), 0, count);
-                target.position(position + count);
-            }
-            default -> throw new AssertionError(bounceTarget);
-        }
     }
 
     /**
@@ -255,10 +336,7 @@ public final class IoOperation extends OwnedFuture<Object> {
     void deliver() {
         Object result = outcome;
         outcome = null;
-        if (kind == Kind.WRITE && bounceTarget instanceof ByteBuffer target && result instanceof Integer n
-                && !isCancelled()) {
-            target.position(target.position() + n);
-        }
+        beforeDelivery(result);
         Task<?> previous = completionExecutor.enterTask(owner);
         try {
             if (result instanceof Throwable failure) {
@@ -274,7 +352,7 @@ public final class IoOperation extends OwnedFuture<Object> {
 
     @Override
     public String toString() {
-        return "IoOperation[" + kind.call() + ", fd " + fd() + ", offset " + offset + ", length " + length
+        return "IoOperation[" + kind().call() + ", fd " + fd() + ", offset " + offset() + ", length " + length()
                 + ", state " + state + (isDone() ? ", future done" : "") + "]";
     }
 }

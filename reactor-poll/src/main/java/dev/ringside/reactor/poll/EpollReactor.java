@@ -227,7 +227,7 @@ public final class EpollReactor implements Reactor {
 
     static final int READ = 0, WRITE = 1;
     /** {@link IoOperation#token()} values. */
-    private static final long IDLE = 0, QUEUED_READ = 1, QUEUED_WRITE = 2, ON_POOL = 3;
+    private static final int IDLE = 0, QUEUED_READ = 1, QUEUED_WRITE = 2, ON_POOL = 3;
 
     private static final AtomicInteger REACTORS = new AtomicInteger();
 
@@ -975,7 +975,7 @@ public final class EpollReactor implements Reactor {
     }
 
     private void cancel(PollSource source, IoOperation op) {
-        long token = op.token();
+        int token = op.token();
         if (token == QUEUED_READ || token == QUEUED_WRITE) {
             int direction = token == QUEUED_READ ? READ : WRITE;
             ArrayDeque<IoOperation> queue = source.queue(direction);

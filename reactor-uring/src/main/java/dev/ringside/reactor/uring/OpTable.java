@@ -32,8 +32,8 @@ final class OpTable {
         freeCount = initialCapacity;
     }
 
-    /** Stores {@code operation}, whose source is a {@code socket} or not, in a free slot; returns its user_data. */
-    long add(IoOperation operation, boolean socket) {
+    /** Stores {@code operation}, whose source is a {@code socket} or not, in a free slot; returns the slot's index. */
+    int add(IoOperation operation, boolean socket) {
         if (freeCount == 0) {
             grow();
         }
@@ -41,6 +41,11 @@ final class OpTable {
         operations[index] = operation;
         sockets[index] = socket;
         size++;
+        return index;
+    }
+
+    /** The user_data of the operation in slot {@code index}: the index and the slot's generation. */
+    long userData(int index) {
         return userData(index, generations[index]);
     }
 
@@ -54,14 +59,13 @@ final class OpTable {
         return operations[index];
     }
 
-    /** Whether the operation in the slot named by {@code userData} (a current one) is on a socket. */
-    boolean onSocket(long userData) {
-        return sockets[(int) userData];
+    /** Whether the operation in slot {@code index} (a held one) is on a socket. */
+    boolean onSocket(int index) {
+        return sockets[index];
     }
 
-    /** Frees the slot named by {@code userData} (which {@link #get} returned non-null for). */
-    void remove(long userData) {
-        int index = (int) userData;
+    /** Frees slot {@code index} (one {@link #add} returned, or {@link #get} found). */
+    void remove(int index) {
         operations[index] = null;
         generations[index] = (generations[index] + 1) & 0x3FFF_FFFF;
         free[freeCount++] = index;

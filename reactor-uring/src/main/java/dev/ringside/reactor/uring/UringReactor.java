@@ -392,7 +392,7 @@ public final class UringReactor implements Reactor {
             }
         }
         for (IoOperation op : ops.snapshot()) {
-            submitCancel(op.token());
+            submitCancel(ops.userData(op.token()));
         }
         if (wakeArmed) {
             submitCancel(WAKE_READ);
@@ -471,8 +471,7 @@ public final class UringReactor implements Reactor {
 
     /** {@code direct}: the operation's source was opened with {@code O_DIRECT}; {@code socket}: it is a socket. */
     private void submit(IoOperation op, boolean direct, boolean socket) {
-        long userData = ops.add(op, socket);
-        op.token(userData);
+        op.token(ops.add(op, socket)); // the slot's index; the SQE's user_data adds its generation
         if (!backlog.isEmpty() || !prepare(op)) {
             backlog.add(op);
         } else {
@@ -500,7 +499,7 @@ public final class UringReactor implements Reactor {
             op.complete(-ECANCELED); // it never reached the kernel
             return;
         }
-        submitCancel(op.token());
+        submitCancel(ops.userData(op.token()));
     }
 
     private void submitCancel(long target) {
@@ -572,7 +571,7 @@ public final class UringReactor implements Reactor {
                 } else {
                     opcode = read ? OP_READV : OP_WRITEV;
                     off = op.offset();
-                    MemorySegment iov = iovecsFor((int) op.token(), op.bufferCount());
+                    MemorySegment iov = iovecsFor(op.token(), op.bufferCount());
                     for (int i = 0; i < op.bufferCount(); i++) {
                         iov.set(ValueLayout.JAVA_LONG, 16L * i, op.bufferAddress(i));
                         iov.set(ValueLayout.JAVA_LONG, 16L * i + 8, op.bufferLength(i));
@@ -599,7 +598,7 @@ public final class UringReactor implements Reactor {
             }
             default -> throw new AssertionError(op.kind());
         }
-        ring.writeSqe(base, opcode, op.fd(), off, addr, len, opFlags, op.token());
+        ring.writeSqe(base, opcode, op.fd(), off, addr, len, opFlags, ops.userData(op.token()));
     }
 
     private void writeCancel(long base, long target) {
@@ -644,7 +643,7 @@ public final class UringReactor implements Reactor {
                     Long.toHexString(userData), result);
             return;
         }
-        ops.remove(userData);
+        ops.remove((int) userData);
         op.complete(result);
     }
 
