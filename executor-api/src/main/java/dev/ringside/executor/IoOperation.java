@@ -166,7 +166,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
                 return one;
             }
             if (regions == null) {
-                throw new IndexOutOfBoundsException(kind().call() + " has no memory regions");
+                throw noRegions();
             }
             return ((MemRegion[]) regions)[i];
         }
@@ -244,12 +244,12 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
 
     /** The native address of region {@code i} of a read or write, held until completion. */
     public long bufferAddress(int i) {
-        throw new IndexOutOfBoundsException(kind().call() + " has no memory regions");
+        throw noRegions();
     }
 
     /** The length in bytes of region {@code i} of a read or write. */
     public long bufferLength(int i) {
-        throw new IndexOutOfBoundsException(kind().call() + " has no memory regions");
+        throw noRegions();
     }
 
     /**
@@ -258,7 +258,11 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
      * nothing).
      */
     public MemorySegment buffer(int i) {
-        throw new IndexOutOfBoundsException(kind().call() + " has no memory regions");
+        throw noRegions();
+    }
+
+    final IndexOutOfBoundsException noRegions() {
+        return new IndexOutOfBoundsException(kind().call() + " has no memory regions");
     }
 
     /** The value the future completes with for a non-negative kernel result (reads and writes: a count). */
