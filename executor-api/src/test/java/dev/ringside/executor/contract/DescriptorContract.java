@@ -109,6 +109,61 @@ public abstract class DescriptorContract<R extends Reactor> {
         }
     }
 
+    /**
+     * Descriptors the caller made non-blocking ({@code O_NONBLOCK} on the open file description, as
+     * NIO channels and most network libraries leave them) behave like blocking ones: a read of an
+     * empty pipe or socket waits for data and a write to a full pipe waits for room, instead of failing
+     * with {@code EAGAIN}; and the flag is still set afterwards.
+     */
+    @Test
+    void descriptorsTheCallerMadeNonBlockingWaitLikeBlockingOnes() throws Exception {
+        try (RawExecutor<R> executor = fixture().newExecutor()) {
+            Fd.Pipe pipe = Fd.pipe();
+            Fd.SocketPair sockets = Fd.socketpair();
+            int pipeRead = pipe.readEnd().intValue(), pipeWrite = pipe.writeEnd().intValue();
+            int socketRead = sockets.second().intValue();
+            for (int fd : new int[] {pipeRead, pipeWrite, socketRead, sockets.first().intValue()}) {
+                assertEquals(0, LibC.fcntl(fd, Linux.F_SETFL, LibC.fcntl(fd, Linux.F_GETFL, 0) | Linux.O_NONBLOCK));
+            }
+            IoSource readEnd = executor.register(pipe.readEnd());
+            IoSource writeEnd = executor.register(pipe.writeEnd());
+            IoSource first = executor.register(sockets.first());
+            IoSource second = executor.register(sockets.second());
+
+            byte[] fromPipe = new byte[8], fromSocket = new byte[8];
+            CompletableFuture<Integer> pipeReadWaits = readEnd.read(IoSource.CURRENT_POSITION, fromPipe);
+            CompletableFuture<Integer> socketReadWaits = second.read(IoSource.CURRENT_POSITION, fromSocket);
+            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+            assertFalse(pipeReadWaits.isDone(), "an empty non-blocking pipe: the read waits, no EAGAIN");
+            assertFalse(socketReadWaits.isDone(), "an empty non-blocking socket: the read waits, no EAGAIN");
+            assertEquals(4, executor.runUntil(writeEnd.write(IoSource.CURRENT_POSITION, "pipe".getBytes())));
+            assertEquals(6, executor.runUntil(first.write(IoSource.CURRENT_POSITION, "socket".getBytes())));
+            assertEquals(4, executor.runUntil(pipeReadWaits));
+            assertEquals(6, executor.runUntil(socketReadWaits));
+            assertEquals("pipe", new String(fromPipe, 0, 4));
+            assertEquals("socket", new String(fromSocket, 0, 6));
+
+            long capacity = DescriptorFixture.fillWithoutBlocking(pipeWrite);
+            CompletableFuture<Integer> writeWaits = writeEnd.write(IoSource.CURRENT_POSITION, "late".getBytes());
+            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+            assertFalse(writeWaits.isDone(), "a full non-blocking pipe: the write waits, no EAGAIN");
+            for (long drained = 0; drained < capacity; ) { // exactly the filling, not the late bytes
+                drained += executor.runUntil(readEnd.read(IoSource.CURRENT_POSITION, new byte[(int) (capacity - drained)]));
+            }
+            assertEquals(4, executor.runUntil(writeWaits));
+            assertEquals(4, executor.runUntil(readEnd.read(IoSource.CURRENT_POSITION, fromPipe)));
+            assertEquals("late", new String(fromPipe, 0, 4));
+
+            for (int fd : new int[] {pipeRead, pipeWrite, socketRead}) {
+                assertEquals(Linux.O_NONBLOCK, LibC.fcntl(fd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK, "fd " + fd);
+            }
+            readEnd.close();
+            writeEnd.close();
+            first.close();
+            second.close();
+        }
+    }
+
     @Test
     void aTimerfdExpiryIsRead() throws Exception {
         try (RawExecutor<R> executor = fixture().newExecutor()) {
