@@ -13,10 +13,19 @@ import java.util.Arrays;
  * <p>Loop-confined: only the reactor's loop thread uses it.
  */
 final class OpTable {
+    /** Trait: the operation's source is a socket (its SQE is then RECV or SEND for one region). */
+    static final byte SOCKET = 1;
+    /**
+     * Trait: the kernel answered the read or write with {@code EAGAIN}, and the slot's SQE is now a
+     * {@code POLL_ADD} for the direction's readiness, after which the read or write is submitted again.
+     */
+    static final byte AWAITING_READINESS = 2;
+    /** Trait: the operation's source has no file position (a pipe, socket, tty...): it can wait for readiness. */
+    static final byte STREAM = 4;
     private IoOperation[] operations;
     private int[] generations;
-    /** Per slot: whether the operation's source is a socket (its SQE is then RECV or SEND for one region). */
-    private boolean[] sockets;
+    /** Per slot: {@link #SOCKET}, {@link #STREAM} and {@link #AWAITING_READINESS}. */
+    private byte[] traits;
     private int[] free;
     private int freeCount;
     private int size;
@@ -24,7 +33,7 @@ final class OpTable {
     OpTable(int initialCapacity) {
         operations = new IoOperation[initialCapacity];
         generations = new int[initialCapacity];
-        sockets = new boolean[initialCapacity];
+        traits = new byte[initialCapacity];
         free = new int[initialCapacity];
         for (int i = 0; i < initialCapacity; i++) {
             free[i] = initialCapacity - 1 - i;
@@ -32,14 +41,14 @@ final class OpTable {
         freeCount = initialCapacity;
     }
 
-    /** Stores {@code operation}, whose source is a {@code socket} or not, in a free slot; returns the slot's index. */
-    int add(IoOperation operation, boolean socket) {
+    /** Stores {@code operation}, with the {@code traits} of its source, in a free slot; returns the slot's index. */
+    int add(IoOperation operation, byte traits) {
         if (freeCount == 0) {
             grow();
         }
         int index = free[--freeCount];
         operations[index] = operation;
-        sockets[index] = socket;
+        this.traits[index] = traits;
         size++;
         return index;
     }
@@ -59,9 +68,14 @@ final class OpTable {
         return operations[index];
     }
 
-    /** Whether the operation in slot {@code index} (a held one) is on a socket. */
-    boolean onSocket(int index) {
-        return sockets[index];
+    /** The traits of the operation in slot {@code index} (a held one). */
+    byte traits(int index) {
+        return traits[index];
+    }
+
+    /** Sets or clears {@link #AWAITING_READINESS} for the operation in slot {@code index}. */
+    void awaitReadiness(int index, boolean awaiting) {
+        traits[index] = (byte) (awaiting ? traits[index] | AWAITING_READINESS : traits[index] & ~AWAITING_READINESS);
     }
 
     /** Frees slot {@code index} (one {@link #add} returned, or {@link #get} found). */
@@ -90,7 +104,7 @@ final class OpTable {
         int capacity = old * 2;
         operations = Arrays.copyOf(operations, capacity);
         generations = Arrays.copyOf(generations, capacity);
-        sockets = Arrays.copyOf(sockets, capacity);
+        traits = Arrays.copyOf(traits, capacity);
         free = Arrays.copyOf(free, capacity);
         for (int i = capacity - 1; i >= old; i--) {
             free[freeCount++] = i;

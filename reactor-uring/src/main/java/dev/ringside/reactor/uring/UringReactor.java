@@ -51,6 +51,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * slot and its holds stay until the operation's completion arrives, whatever the kernel answers to
  * the cancel. A completion naming a free slot or an old generation is logged and ignored.
  *
+ * <h2>{@code EAGAIN}</h2>
+ * On a descriptor the caller made non-blocking ({@code O_NONBLOCK}), current kernels still make a
+ * read or write wait for readiness, but kernels before 5.14, and some drivers on later ones, complete
+ * it with {@code EAGAIN} instead. The epoll reactor waits in that case, so this one does too: a read
+ * or write on a stream (a source without a file position) that the kernel answers with {@code EAGAIN}
+ * keeps its slot, which then holds a {@code POLL_ADD} for the direction's readiness under the same
+ * user_data; when that completes the read or write is submitted again, and whatever it answers then
+ * (data, end of file, an error, or {@code EAGAIN} once more) is handled as before. Cancelling reaches
+ * whichever of the two is in the kernel, and the holds stay until it is handed back.
+ * {@link #readinessWaits()} counts these detours. On a regular file {@code EAGAIN} is the result.
+ *
  * <h2>Submission and waiting</h2>
  * SQEs written during a loop pass reach the kernel in the one {@code io_uring_enter} of
  * {@link #waitForWork}, which also waits; the exception is a read or write on an {@code O_DIRECT}
@@ -107,6 +118,14 @@ public final class UringReactor implements Reactor {
     private boolean registrationRefusalLogged;
     private boolean leakedOnClose;
     private final Ring.CompletionHandler onCompletion = this::completed;
+    /** Reads and writes the kernel answered with {@code EAGAIN} and that waited for readiness; see {@link #readinessWaits()}. */
+    private long readinessWaits;
+    /**
+     * Test hook: reads and writes of non-sockets carry {@code RWF_NOWAIT}, so the kernel answers
+     * {@code EAGAIN} where it would otherwise wait, as kernels before 5.14 do for every
+     * {@code O_NONBLOCK} descriptor.
+     */
+    boolean nowaitForTest;
 
     /** A reactor with the default settings of {@link #builder()}. */
     public UringReactor() throws IOException {
@@ -245,6 +264,15 @@ public final class UringReactor implements Reactor {
     /** {@code io_uring_enter} calls made so far (read on the loop thread for an exact figure). */
     public long enterCalls() {
         return ring.enterCalls;
+    }
+
+    /**
+     * Reads and writes so far that the kernel answered with {@code EAGAIN} instead of waiting, and that
+     * the reactor therefore made wait for readiness ({@code POLL_ADD}) and submitted again (loop thread
+     * for an exact figure). Current kernels wait by themselves; see the class comment.
+     */
+    public long readinessWaits() {
+        return readinessWaits;
     }
 
     /** Operations the kernel holds now (loop thread). */
@@ -469,20 +497,31 @@ public final class UringReactor implements Reactor {
 
     // ---------------------------------------------------------------- operations
 
-    /** {@code direct}: the operation's source was opened with {@code O_DIRECT}; {@code socket}: it is a socket. */
-    private void submit(IoOperation op, boolean direct, boolean socket) {
-        op.token(ops.add(op, socket)); // the slot's index; the SQE's user_data adds its generation
-        if (!backlog.isEmpty() || !prepare(op)) {
-            backlog.add(op);
-        } else {
-            boolean directReadWrite = direct && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE);
-            int batch = directReadWrite ? directSubmitBatch : submitBatch;
-            // A direct read or write alone in the table waits for the pass's enter: with nothing else in
-            // flight the pass usually ends soon, and its enter hands it over without a second system call.
-            if (batch != PER_PASS && (!directReadWrite || ops.size() > 1) && ring.unsubmitted() >= batch) {
-                flush();
-            }
+    /** {@code direct}: the operation's source was opened with {@code O_DIRECT}; {@code traits}: its {@link OpTable} traits. */
+    private void submit(IoOperation op, boolean direct, byte traits) {
+        op.token(ops.add(op, traits)); // the slot's index; the SQE's user_data adds its generation
+        if (!queueSqe(op)) {
+            return; // in the backlog
         }
+        boolean directReadWrite = direct && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE);
+        int batch = directReadWrite ? directSubmitBatch : submitBatch;
+        // A direct read or write alone in the table waits for the pass's enter: with nothing else in
+        // flight the pass usually ends soon, and its enter hands it over without a second system call.
+        if (batch != PER_PASS && (!directReadWrite || ops.size() > 1) && ring.unsubmitted() >= batch) {
+            flush();
+        }
+    }
+
+    /**
+     * Writes {@code op}'s SQE, or, if the backlog is not empty or the SQ has no room, appends the
+     * operation to the backlog; returns whether the SQE was written.
+     */
+    private boolean queueSqe(IoOperation op) {
+        if (backlog.isEmpty() && prepare(op)) {
+            return true;
+        }
+        backlog.add(op);
+        return false;
     }
 
     /** Hands the SQEs written so far to the kernel without waiting (see {@link Builder#submitBatch}). */
@@ -534,7 +573,7 @@ public final class UringReactor implements Reactor {
             }
             Object item = backlog.poll();
             if (item instanceof IoOperation op) {
-                write(sqe, op, ops.onSocket(op.token()));
+                write(sqe, op);
             } else {
                 writeCancel(sqe, (Long) item);
             }
@@ -546,19 +585,27 @@ public final class UringReactor implements Reactor {
         if (sqe < 0) {
             return false;
         }
-        write(sqe, op, ops.onSocket(op.token()));
+        write(sqe, op);
         return true;
     }
 
-    /** Writes {@code op}'s SQE; {@code socket}: its source is a socket (see {@link UringSource#socket}). */
-    private void write(long base, IoOperation op, boolean socket) {
+    /**
+     * Writes {@code op}'s SQE: its own call, or, while it awaits readiness after {@code EAGAIN}, a
+     * {@code POLL_ADD} for its direction under the same user_data.
+     */
+    private void write(long base, IoOperation op) {
+        int traits = ops.traits(op.token());
+        boolean socket = (traits & OpTable.SOCKET) != 0;
         byte opcode;
         long off = 0, addr = 0;
         int len = 0, opFlags = 0;
         switch (op.kind()) {
             case READ, WRITE -> {
                 boolean read = op.kind() == IoOperation.Kind.READ;
-                if (op.bufferCount() == 1) {
+                if ((traits & OpTable.AWAITING_READINESS) != 0) {
+                    opcode = OP_POLL_ADD;
+                    opFlags = read ? POLLIN : POLLOUT;
+                } else if (op.bufferCount() == 1) {
                     addr = op.bufferAddress(0);
                     len = (int) op.bufferLength(0);
                     if (socket) { // off, which is addr2 (a destination address) for these, stays 0
@@ -567,10 +614,12 @@ public final class UringReactor implements Reactor {
                     } else {
                         opcode = read ? OP_READ : OP_WRITE;
                         off = op.offset();
+                        opFlags = nowaitForTest ? Linux.RWF_NOWAIT : 0;
                     }
                 } else {
                     opcode = read ? OP_READV : OP_WRITEV;
                     off = op.offset();
+                    opFlags = nowaitForTest ? Linux.RWF_NOWAIT : 0;
                     MemorySegment iov = iovecsFor(op.token(), op.bufferCount());
                     for (int i = 0; i < op.bufferCount(); i++) {
                         iov.set(ValueLayout.JAVA_LONG, 16L * i, op.bufferAddress(i));
@@ -643,7 +692,22 @@ public final class UringReactor implements Reactor {
                     Long.toHexString(userData), result);
             return;
         }
-        ops.remove((int) userData);
+        int index = (int) userData;
+        if ((ops.traits(index) & OpTable.AWAITING_READINESS) != 0) {
+            if (result >= 0 && !op.isCancelled() && drain == null) {
+                ops.awaitReadiness(index, false); // ready (or hung up, or in error): the call again says which
+                queueSqe(op);
+                return;
+            }
+            result = result < 0 ? result : -ECANCELED; // the poll's failure, or a cancel that came first
+        } else if (result == -EAGAIN && (ops.traits(index) & OpTable.STREAM) != 0 && !op.isCancelled() && drain == null
+                && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)) {
+            readinessWaits++;
+            ops.awaitReadiness(index, true);
+            queueSqe(op);
+            return;
+        }
+        ops.remove(index);
         op.complete(result);
     }
 
@@ -691,18 +755,18 @@ public final class UringReactor implements Reactor {
     private final class UringSource extends AbstractIoSource {
         /** Opened with {@code O_DIRECT} when registered: its reads and writes follow {@link #directSubmitBatch}. */
         final boolean direct;
-        /** A socket: its reads and writes of one region are {@code RECV} and {@code SEND}. */
-        final boolean socket;
+        /** {@link OpTable#SOCKET} (its reads and writes of one region are {@code RECV} and {@code SEND}) and {@link OpTable#STREAM}. */
+        final byte traits;
 
         UringSource(RawExecutor<?> executor, Fd fd, boolean direct, boolean socket) {
             super(executor, fd);
             this.direct = direct;
-            this.socket = socket;
+            this.traits = (byte) ((socket ? OpTable.SOCKET : 0) | (isSeekable() ? 0 : OpTable.STREAM));
         }
 
         @Override
         protected void start(IoOperation operation) {
-            submit(operation, direct, socket);
+            submit(operation, direct, traits);
         }
 
         @Override

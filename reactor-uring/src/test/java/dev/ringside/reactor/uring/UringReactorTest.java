@@ -17,6 +17,7 @@ import dev.ringside.executor.LinuxOpenOption;
 import dev.ringside.executor.MemRegion;
 import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.Task;
+import dev.ringside.executor.contract.DescriptorFixture;
 import dev.ringside.executor.linux.Errno;
 import dev.ringside.executor.linux.Linux;
 import java.io.IOException;
@@ -369,6 +370,83 @@ class UringReactorTest {
                 assertTrue(registered.join(), "registered on thread loop-" + i);
             }
             events.close();
+        }
+    }
+
+    /**
+     * A read or write the kernel answers with {@code EAGAIN} (made to here with {@code RWF_NOWAIT}, as
+     * older kernels answer for {@code O_NONBLOCK} descriptors) waits for readiness and is submitted
+     * again: it completes with the bytes, with end of file, or, cancelled, hands its buffer back only
+     * when the kernel returns the readiness wait.
+     */
+    @Test
+    void eagainFromTheKernelWaitsForReadinessAndSubmitsAgain() throws Exception {
+        try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor::new)) {
+            UringReactor reactor = executor.reactor();
+            reactor.nowaitForTest = true;
+            Fd.Pipe pipe = Fd.pipe();
+            int writeFd = pipe.writeEnd().intValue();
+            IoSource readEnd = executor.register(pipe.readEnd());
+            IoSource writeEnd = executor.register(pipe.writeEnd());
+
+            try (IoBuffer buffer = IoBuffer.allocate(16)) {
+                CompletableFuture<Integer> read = readEnd.read(IoSource.CURRENT_POSITION, buffer, new MemRegion(0, 16));
+                executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+                assertEquals(1, reactor.readinessWaits(), "the kernel answered EAGAIN, and the read waits for POLLIN");
+                assertFalse(read.isDone());
+                assertEquals(2, buffer.refCount(), "the waiting read holds its buffer");
+                assertEquals(5, executor.runUntil(writeEnd.write(IoSource.CURRENT_POSITION, "ready".getBytes())));
+                assertEquals(5, executor.runUntil(read));
+                assertEquals("ready", new String(buffer.toByteArray(0, 5)));
+                assertEquals(1, buffer.refCount());
+
+                CompletableFuture<Integer> cancelled = readEnd.read(IoSource.CURRENT_POSITION, buffer, new MemRegion(0, 16));
+                executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+                assertEquals(2, reactor.readinessWaits());
+                assertTrue(cancelled.cancel(false));
+                assertEquals(2, buffer.refCount(), "cancelled, but the kernel still holds the readiness wait");
+                for (int i = 0; i < 1000 && buffer.refCount() != 1; i++) {
+                    executor.runUntil(executor.sleep(Duration.ofMillis(1)));
+                }
+                assertEquals(1, buffer.refCount(), "the kernel handed the cancelled wait back");
+                assertEquals(0, reactor.operationsInFlight(), "nothing is left in flight");
+            }
+
+            long capacity = DescriptorFixture.fillWithoutBlocking(writeFd);
+            CompletableFuture<Integer> write = writeEnd.write(IoSource.CURRENT_POSITION, "late".getBytes());
+            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+            assertEquals(3, reactor.readinessWaits(), "a full pipe: the write waits for POLLOUT");
+            assertFalse(write.isDone());
+            for (long drained = 0; drained < capacity; ) {
+                drained += executor.runUntil(readEnd.read(IoSource.CURRENT_POSITION, new byte[(int) (capacity - drained)]));
+            }
+            assertEquals(4, executor.runUntil(write));
+            byte[] late = new byte[4];
+            assertEquals(4, executor.runUntil(readEnd.read(IoSource.CURRENT_POSITION, late)));
+            assertEquals("late", new String(late));
+
+            CompletableFuture<Integer> eof = readEnd.read(IoSource.CURRENT_POSITION, new byte[4]);
+            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+            assertFalse(eof.isDone());
+            long waits = reactor.readinessWaits();
+            writeEnd.close();
+            assertEquals(0, executor.runUntil(eof), "the writer closed: POLLHUP, then the read again says end of file");
+            assertTrue(waits >= 4, "the read waited for readiness: " + waits);
+
+            Fd.Pipe idle = Fd.pipe();
+            IoSource idleRead = executor.register(idle.readEnd());
+            try (IoBuffer held = IoBuffer.allocate(8)) {
+                CompletableFuture<Integer> atClose = idleRead.read(IoSource.CURRENT_POSITION, held, new MemRegion(0, 8));
+                executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+                assertEquals(waits + 1, reactor.readinessWaits());
+                executor.close();
+                assertTrue(atClose.isCancelled(), "closing the executor fails a read waiting for readiness");
+                assertEquals(1, held.refCount(), "the drain got the readiness wait back before close returned");
+                assertEquals(0, reactor.operationsInFlight());
+            }
+            idleRead.close();
+            idle.writeEnd().close();
+            readEnd.close();
         }
     }
 
