@@ -15,11 +15,15 @@ import java.util.concurrent.CompletableFuture;
  *   <li><b>Created</b> on the caller's thread: arguments are checked, and the operation takes a hold
  *       on its memory ({@link BackingMemory#retain()}) and on the source's descriptor.</li>
  *   <li><b>Started</b> on the loop thread of the source's executor: the executor hands it to the
- *       reactor with {@link AbstractIoSource#start(IoOperation)}, unless the future was cancelled or
- *       the executor closed first, in which case it is finished without reaching the kernel.</li>
- *   <li><b>Cancel requested</b> (optional): {@link #cancel(boolean)} fails the future at once; on the
- *       loop thread the reactor is asked once ({@link AbstractIoSource#cancel(IoOperation)}) to cancel
- *       the operation in the kernel. The holds stay.</li>
+ *       reactor with {@link AbstractIoSource#start(IoOperation)}, unless the future was finished
+ *       (cancelled, or completed from outside) or the executor closed first, in which case it is
+ *       finished without reaching the kernel.</li>
+ *   <li><b>Cancel requested</b> (optional): {@link #cancel(boolean)} fails the future at once, and
+ *       {@link #complete(Object)} and {@link #completeExceptionally(Throwable)} (so {@code orTimeout}
+ *       and {@code completeOnTimeout} too) finish it at once; on the loop thread the reactor is then
+ *       asked once ({@link AbstractIoSource#cancel(IoOperation)}) to cancel the operation in the
+ *       kernel. The holds stay. A reactor tells such an operation by {@link #isDone()}, which is false
+ *       until delivery otherwise.</li>
  *   <li><b>Completed</b> exactly once by the reactor, on the loop thread, with
  *       {@link #complete(long)}: the holds are released (bounce memory first copied back), and the
  *       future's completion is queued on the loop that delivers it, so no user code runs inside the
@@ -178,7 +182,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
                 return null;
             }
             int count = (int) Math.min(result, length);
-            if (kind == Kind.READ && bounceTarget != null && count > 0 && !isCancelled()) {
+            if (kind == Kind.READ && bounceTarget != null && count > 0 && !isDone()) {
                 copyBack(count);
             }
             return count;
@@ -194,7 +198,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         @Override
         void beforeDelivery(Object result) {
             if (kind() == Kind.WRITE && bounceTarget instanceof ByteBuffer target && result instanceof Integer n
-                    && !isCancelled()) {
+                    && !isDone()) {
                 target.position(target.position() + n);
             }
         }
@@ -303,6 +307,34 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     }
 
     /**
+     * Completes the future with {@code value} if it is not done, and then cancels the operation in the
+     * kernel as {@link #cancel} does: whoever finishes the future from outside has given up on the
+     * operation (this is how {@link #completeOnTimeout} ends it). The reactor's own completion is
+     * {@link #complete(long)}. Any thread.
+     */
+    @Override
+    public boolean complete(Object value) {
+        boolean completed = super.complete(value);
+        if (completed) {
+            source.executor().requestCancel(this);
+        }
+        return completed;
+    }
+
+    /**
+     * Fails the future with {@code failure} if it is not done, and then cancels the operation in the
+     * kernel as {@link #cancel} does (this is how {@link #orTimeout} ends it). Any thread.
+     */
+    @Override
+    public boolean completeExceptionally(Throwable failure) {
+        boolean completed = super.completeExceptionally(failure);
+        if (completed) {
+            source.executor().requestCancel(this);
+        }
+        return completed;
+    }
+
+    /**
      * The reactor reports the operation's end: {@code result} is the kernel's result, a byte count or
      * poll mask when non-negative, {@code -errno} when negative. Reactors only, on the loop thread of
      * the source's executor; a second call is ignored with a log message. Releases the memory and
@@ -344,7 +376,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         Task<?> previous = completionExecutor.enterTask(owner);
         try {
             if (result instanceof Throwable failure) {
-                completeExceptionally(failure);
+                super.completeExceptionally(failure);
             } else {
                 super.complete(result);
             }

@@ -28,7 +28,10 @@ import java.util.concurrent.CompletableFuture;
  * {@code cancel} on a returned future fails it with {@link java.util.concurrent.CancellationException}
  * at once and asks the kernel to cancel the operation. The operation keeps its hold on the memory and
  * on the descriptor until the kernel hands it back, whatever happens to the future. Cancelling the
- * {@link Task} that issued an operation cancels the operation the same way.
+ * {@link Task} that issued an operation cancels the operation the same way, and so does finishing the
+ * future from outside: {@code complete}, {@code completeExceptionally}, {@code orTimeout} and
+ * {@code completeOnTimeout} cancel the operation in the kernel, so that an abandoned read never
+ * consumes bytes nobody will see, and an abandoned write is not left to land later.
  *
  * <h2>Results</h2>
  * Reads and writes complete with the byte count, which may be short; a read at end of file completes

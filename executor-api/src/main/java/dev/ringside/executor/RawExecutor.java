@@ -592,7 +592,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
     }
 
     private void startOnLoop(IoOperation operation) {
-        if (operation.isCancelled()) {
+        if (operation.isDone()) { // cancelled, or finished from outside (IoOperation.complete(Object))
             operation.abandon(new CancellationException());
             return;
         }

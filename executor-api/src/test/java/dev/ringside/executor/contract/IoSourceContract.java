@@ -21,6 +21,10 @@ import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -206,6 +210,52 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         executor.runUntil(pipe.writeEnd().write(-1, bytes("after")));
         byte[] into = new byte[8];
         assertEquals(5, executor.runUntil(pipe.readEnd().read(-1, into)));
+        assertArrayEquals(bytes("after"), Arrays.copyOf(into, 5));
+    }
+
+    /**
+     * Finishing an operation's future from outside gives up on the operation: {@code orTimeout},
+     * {@code complete} (from another thread) and {@code completeExceptionally} before the loop started
+     * it each cancel it in the kernel, the memory stays held until the kernel hands it back, and the
+     * abandoned reads take none of the bytes written afterwards.
+     */
+    @Test
+    void finishingAFutureFromOutsideCancelsItsOperation() throws Exception {
+        var pipe = pipe();
+        IoBuffer buffer = closeLater(IoBuffer.allocate(16));
+
+        CompletableFuture<Integer> timedOut = pipe.readEnd().read(-1, buffer, new MemRegion(0, 16));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertEquals(2, buffer.refCount(), "the read is in the kernel");
+        timedOut.orTimeout(1, TimeUnit.MILLISECONDS);
+        ExecutionException timeout = assertThrows(ExecutionException.class, () -> timedOut.get(10, TimeUnit.SECONDS));
+        assertInstanceOf(TimeoutException.class, timeout.getCause());
+        assertEquals(2, buffer.refCount(), "timing out does not release the kernel's hold");
+        loopUntil(() -> buffer.refCount() == 1); // cancelled in the kernel, which handed the buffer back
+
+        CompletableFuture<Integer> completed = pipe.readEnd().read(-1, buffer, new MemRegion(0, 16));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertEquals(2, buffer.refCount(), "the read is in the kernel");
+        Thread other = Thread.ofPlatform().start(() -> assertTrue(completed.complete(42)));
+        other.join();
+        assertEquals(42, completed.join(), "the caller's value stands");
+        assertEquals(2, buffer.refCount(), "completing the future does not release the kernel's hold");
+        loopUntil(() -> buffer.refCount() == 1);
+
+        AtomicReference<CompletableFuture<Integer>> failedEarly = new AtomicReference<>();
+        Thread issuer = Thread.ofPlatform().start(() -> {
+            CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 16));
+            read.completeExceptionally(new IllegalStateException("not wanted")); // before the loop starts it
+            failedEarly.set(read);
+        });
+        issuer.join();
+        loopUntil(() -> buffer.refCount() == 1);
+        assertInstanceOf(IllegalStateException.class,
+                assertThrows(CompletionException.class, failedEarly.get()::join).getCause());
+
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("after")));
+        byte[] into = new byte[8];
+        assertEquals(5, executor.runUntil(pipe.readEnd().read(-1, into)), "no abandoned read took a byte");
         assertArrayEquals(bytes("after"), Arrays.copyOf(into, 5));
     }
 

@@ -1072,7 +1072,7 @@ public final class EpollReactor implements Reactor {
             long result = call.result;
             PollSource gated = call.gated;
             if (gated != null && result == -Errno.EAGAIN) {
-                if (!call.op.isCancelled() && drain == null) {
+                if (!call.op.isDone() && drain == null) {
                     // Someone else took the readiness (or the caller's description is O_NONBLOCK): wait again.
                     onPool.remove(call.op);
                     blocking--;

@@ -694,13 +694,13 @@ public final class UringReactor implements Reactor {
         }
         int index = (int) userData;
         if ((ops.traits(index) & OpTable.AWAITING_READINESS) != 0) {
-            if (result >= 0 && !op.isCancelled() && drain == null) {
+            if (result >= 0 && !op.isDone() && drain == null) {
                 ops.awaitReadiness(index, false); // ready (or hung up, or in error): the call again says which
                 queueSqe(op);
                 return;
             }
             result = result < 0 ? result : -ECANCELED; // the poll's failure, or a cancel that came first
-        } else if (result == -EAGAIN && (ops.traits(index) & OpTable.STREAM) != 0 && !op.isCancelled() && drain == null
+        } else if (result == -EAGAIN && (ops.traits(index) & OpTable.STREAM) != 0 && !op.isDone() && drain == null
                 && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)) {
             readinessWaits++;
             ops.awaitReadiness(index, true);
