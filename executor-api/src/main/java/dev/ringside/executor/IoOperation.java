@@ -2,8 +2,13 @@ package dev.ringside.executor;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 
 /**
  * One IO operation between its creation by an {@link AbstractIoSource} and its completion by the
@@ -73,6 +78,17 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
 
     static final byte NEW = 0, STARTED = 1, CANCEL_REQUESTED = 2, DONE = 3;
     private static final Kind[] KINDS = Kind.values();
+    /** Values of {@code Ranged.bounceClaim}. */
+    private static final byte UNCLAIMED = 0, BY_LOOP = 1, BY_OUTSIDE = 2;
+    private static final VarHandle BOUNCE_CLAIM;
+
+    static {
+        try {
+            BOUNCE_CLAIM = MethodHandles.lookup().findVarHandle(Ranged.class, "bounceClaim", byte.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     // Fields are few and small on purpose: a NOP, poll or fsync is 64 bytes with compressed oops
     // (what a byte range needs is in Ranged). Every operation is one allocation per call.
@@ -115,6 +131,13 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         private final Object regions;
         /** The caller's array or ByteBuffer a bounce buffer is copied to or from; null without bounce. */
         private final Object bounceTarget;
+        /**
+         * Who may still act on the caller's {@link #bounceTarget}: {@link #UNCLAIMED}, then either the
+         * source loop (copying a read's bytes into it, or moving a written ByteBuffer's position) or a
+         * thread finishing the future from outside, whichever sets it first; see {@link #claimForLoop()}.
+         */
+        @SuppressWarnings("unused") // through BOUNCE_CLAIM
+        private volatile byte bounceClaim;
 
         Ranged(AbstractIoSource source, Kind kind, long offset, long length, int fallocateMode,
                BackingMemory memory, Object regions, Object bounceTarget,
@@ -182,10 +205,21 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
                 return null;
             }
             int count = (int) Math.min(result, length);
-            if (kind == Kind.READ && bounceTarget != null && count > 0 && !isDone()) {
+            if (kind == Kind.READ && bounceTarget != null && count > 0 && claimForLoop()) {
                 copyBack(count);
             }
             return count;
+        }
+
+        @Override
+        boolean claimForLoop() {
+            return bounceTarget == null ? !isDone() : BOUNCE_CLAIM.compareAndSet(this, UNCLAIMED, BY_LOOP);
+        }
+
+        @Override
+        boolean claimForOutside() {
+            return bounceTarget == null || BOUNCE_CLAIM.compareAndSet(this, UNCLAIMED, BY_OUTSIDE)
+                    || (byte) BOUNCE_CLAIM.getVolatile(this) == BY_OUTSIDE;
         }
 
         @Override
@@ -198,7 +232,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         @Override
         void beforeDelivery(Object result) {
             if (kind() == Kind.WRITE && bounceTarget instanceof ByteBuffer target && result instanceof Integer n
-                    && !isDone()) {
+                    && claimForLoop()) {
                 target.position(target.position() + n);
             }
         }
@@ -282,6 +316,23 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     void beforeDelivery(Object result) {
     }
 
+    /**
+     * Loop thread, once the kernel is done with the operation: whether the loop may still act on the
+     * caller's behalf (copy a bounce read into the caller's array, move a ByteBuffer's position), that
+     * is, whether nobody finished the future from outside. For an operation with a bounce target this
+     * is a claim that wins or loses against {@link #claimForOutside()}: after it wins, finishing the
+     * future from outside fails, as it would on a future already complete, so the caller never has its
+     * array written after it was told the operation ended.
+     */
+    boolean claimForLoop() {
+        return !isDone();
+    }
+
+    /** Any thread, before finishing the future from outside: false if {@link #claimForLoop()} won. */
+    boolean claimForOutside() {
+        return true;
+    }
+
     /** The reactor's value for this operation (for example a slot index or a queue state); 0 at first. */
     public int token() {
         return token;
@@ -299,6 +350,9 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
      */
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
+        if (!claimForOutside()) {
+            return false; // the kernel finished and the loop is handing the caller its bytes
+        }
         boolean cancelled = super.cancel(mayInterruptIfRunning);
         if (cancelled) {
             source.executor().requestCancel(this);
@@ -314,6 +368,9 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
      */
     @Override
     public boolean complete(Object value) {
+        if (!claimForOutside()) {
+            return false;
+        }
         boolean completed = super.complete(value);
         if (completed) {
             source.executor().requestCancel(this);
@@ -327,11 +384,50 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
      */
     @Override
     public boolean completeExceptionally(Throwable failure) {
+        Objects.requireNonNull(failure, "failure");
+        if (!claimForOutside()) {
+            return false;
+        }
         boolean completed = super.completeExceptionally(failure);
         if (completed) {
             source.executor().requestCancel(this);
         }
         return completed;
+    }
+
+    /**
+     * Runs {@code supplier} on {@code executor} and finishes the future with its value (or failure)
+     * through {@link #complete(Object)} / {@link #completeExceptionally(Throwable)}, so the operation is
+     * cancelled in the kernel as with those.
+     */
+    @Override
+    public CompletableFuture<Object> completeAsync(Supplier<?> supplier, Executor executor) {
+        Objects.requireNonNull(supplier, "supplier");
+        Objects.requireNonNull(executor, "executor");
+        executor.execute(() -> {
+            if (!isDone()) {
+                try {
+                    complete(supplier.get());
+                } catch (Throwable failure) {
+                    completeExceptionally(failure);
+                }
+            }
+        });
+        return this;
+    }
+
+    /** Forces the result, as {@link CompletableFuture} does, and cancels the operation in the kernel. */
+    @Override
+    public void obtrudeValue(Object value) {
+        super.obtrudeValue(value);
+        source.executor().requestCancel(this);
+    }
+
+    /** Forces the failure, as {@link CompletableFuture} does, and cancels the operation in the kernel. */
+    @Override
+    public void obtrudeException(Throwable failure) {
+        super.obtrudeException(failure);
+        source.executor().requestCancel(this);
     }
 
     /**

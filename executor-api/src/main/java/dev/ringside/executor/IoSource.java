@@ -29,9 +29,14 @@ import java.util.concurrent.CompletableFuture;
  * at once and asks the kernel to cancel the operation. The operation keeps its hold on the memory and
  * on the descriptor until the kernel hands it back, whatever happens to the future. Cancelling the
  * {@link Task} that issued an operation cancels the operation the same way, and so does finishing the
- * future from outside: {@code complete}, {@code completeExceptionally}, {@code orTimeout} and
- * {@code completeOnTimeout} cancel the operation in the kernel, so that an abandoned read never
- * consumes bytes nobody will see, and an abandoned write is not left to land later.
+ * future from outside: {@code complete}, {@code completeExceptionally}, {@code completeAsync},
+ * {@code orTimeout}, {@code completeOnTimeout} and {@code obtrude*} cancel the operation in the kernel,
+ * so an abandoned read stops taking bytes once the cancel reaches the kernel, and an abandoned write is
+ * not left to land later. One exception keeps a caller's array safe: once the kernel has finished a
+ * read into a {@code byte[]} or heap {@code ByteBuffer} and the loop has copied the bytes into it (or
+ * moved a written {@code ByteBuffer}'s position), the operation counts as complete, so {@code cancel}
+ * and finishing it from outside fail and the future completes with the count; nothing writes into the
+ * caller's array or buffer after it was told the operation ended.
  *
  * <h2>Results</h2>
  * Reads and writes complete with the byte count, which may be short; a read at end of file completes

@@ -562,6 +562,20 @@ public final class LibC {
     }
 
     /**
+     * The file type of {@code fd}, {@code stx_mode & S_IFMT} (for example {@link Linux#S_IFREG}), from
+     * {@code statx(fd, "", AT_EMPTY_PATH, STATX_TYPE)} as a raw system call; or {@code -errno}.
+     */
+    public static int fileType(int fd) {
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment empty = local.allocate(1); // "" (zeroed)
+            MemorySegment statx = local.allocate(256, 8);
+            long result = syscall(Linux.SYS_STATX, fd, empty.address(), Linux.AT_EMPTY_PATH, Linux.STATX_TYPE,
+                    statx.address(), 0);
+            return result < 0 ? (int) result : statx.get(ValueLayout.JAVA_SHORT, Linux.STATX_MODE_OFFSET) & Linux.S_IFMT;
+        }
+    }
+
+    /**
      * {@code syscall(2)}: system call {@code number} with six register arguments (the kernel ignores the
      * ones the call does not take). libc's {@code syscall} is variadic and is bound as such. Pointers are
      * passed as addresses ({@link MemorySegment#address()}); the caller keeps their memory alive for the

@@ -159,6 +159,16 @@ public final class Linux {
     public static final long SYS_IO_URING_REGISTER = 427;
     /** {@code getsockopt}: x86_64 has its own table, aarch64 the generic one. */
     public static final long SYS_GETSOCKOPT = AARCH64 ? 209 : 55;
+    /** {@code statx} (Linux 4.11): its {@code struct statx} is the same on every architecture, unlike {@code struct stat}. */
+    public static final long SYS_STATX = AARCH64 ? 291 : 332;
+    /** {@code statx} flag: {@code pathname} is empty and {@code dirfd} is the file itself. */
+    public static final int AT_EMPTY_PATH = 0x1000;
+    /** {@code statx} mask bit: the file type bits of {@code stx_mode}. */
+    public static final int STATX_TYPE = 0x1;
+    /** Offset of {@code stx_mode} (a {@code __u16}) in {@code struct statx}, whose size is 256. */
+    public static final int STATX_MODE_OFFSET = 28;
+    /** File type bits of a mode, and the types: regular file, directory, block device. */
+    public static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFBLK = 0060000;
 
     /**
      * Throws {@link UnsupportedOperationException} unless this is Linux on x86_64 or aarch64, the

@@ -154,9 +154,33 @@ public abstract class DescriptorContract<R extends Reactor> {
             assertEquals(4, executor.runUntil(readEnd.read(IoSource.CURRENT_POSITION, fromPipe)));
             assertEquals("late", new String(fromPipe, 0, 4));
 
-            for (int fd : new int[] {pipeRead, pipeWrite, socketRead}) {
+            Fd eventFd = Fd.eventfd(0, false), timerFd = Fd.timerfd();
+            for (Fd fd : new Fd[] {eventFd, timerFd}) {
+                int number = fd.intValue();
+                assertEquals(0, LibC.fcntl(number, Linux.F_SETFL, LibC.fcntl(number, Linux.F_GETFL, 0) | Linux.O_NONBLOCK));
+            }
+            IoSource events = executor.register(eventFd);
+            IoSource timer = executor.register(timerFd);
+            byte[] counter = new byte[8], expirations = new byte[8];
+            CompletableFuture<Integer> eventRead = events.read(IoSource.CURRENT_POSITION, counter);
+            CompletableFuture<Integer> timerRead = timer.read(IoSource.CURRENT_POSITION, expirations);
+            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+            assertFalse(eventRead.isDone(), "a non-blocking eventfd at zero: the read waits, no EAGAIN");
+            assertFalse(timerRead.isDone(), "a non-blocking, unarmed timerfd: the read waits, no EAGAIN");
+            byte[] three = new byte[8];
+            three[0] = 3; // little-endian 3
+            assertEquals(8, executor.runUntil(events.write(IoSource.CURRENT_POSITION, three)));
+            timerFd.setTimer(Duration.ofMillis(1), Duration.ZERO);
+            assertEquals(8, executor.runUntil(eventRead));
+            assertEquals(3L, MemorySegment.ofArray(counter).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+            assertEquals(8, executor.runUntil(timerRead));
+            assertEquals(1L, MemorySegment.ofArray(expirations).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+
+            for (int fd : new int[] {pipeRead, pipeWrite, socketRead, eventFd.intValue(), timerFd.intValue()}) {
                 assertEquals(Linux.O_NONBLOCK, LibC.fcntl(fd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK, "fd " + fd);
             }
+            events.close();
+            timer.close();
             readEnd.close();
             writeEnd.close();
             first.close();

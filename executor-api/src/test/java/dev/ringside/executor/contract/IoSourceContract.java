@@ -215,9 +215,9 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
 
     /**
      * Finishing an operation's future from outside gives up on the operation: {@code orTimeout},
-     * {@code complete} (from another thread) and {@code completeExceptionally} before the loop started
-     * it each cancel it in the kernel, the memory stays held until the kernel hands it back, and the
-     * abandoned reads take none of the bytes written afterwards.
+     * {@code complete} (from another thread) and {@code completeExceptionally} (from another thread,
+     * possibly before the loop started it) each cancel it in the kernel, the memory stays held until
+     * the kernel hands it back, and the abandoned reads take none of the bytes written afterwards.
      */
     @Test
     void finishingAFutureFromOutsideCancelsItsOperation() throws Exception {
@@ -226,7 +226,7 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
 
         CompletableFuture<Integer> timedOut = pipe.readEnd().read(-1, buffer, new MemRegion(0, 16));
         executor.runUntil(executor.sleep(Duration.ofMillis(2)));
-        assertEquals(2, buffer.refCount(), "the read is in the kernel");
+        assertEquals(2, buffer.refCount(), "the read holds the buffer");
         timedOut.orTimeout(1, TimeUnit.MILLISECONDS);
         ExecutionException timeout = assertThrows(ExecutionException.class, () -> timedOut.get(10, TimeUnit.SECONDS));
         assertInstanceOf(TimeoutException.class, timeout.getCause());
@@ -235,7 +235,7 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
 
         CompletableFuture<Integer> completed = pipe.readEnd().read(-1, buffer, new MemRegion(0, 16));
         executor.runUntil(executor.sleep(Duration.ofMillis(2)));
-        assertEquals(2, buffer.refCount(), "the read is in the kernel");
+        assertEquals(2, buffer.refCount(), "the read holds the buffer");
         Thread other = Thread.ofPlatform().start(() -> assertTrue(completed.complete(42)));
         other.join();
         assertEquals(42, completed.join(), "the caller's value stands");
@@ -245,7 +245,7 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         AtomicReference<CompletableFuture<Integer>> failedEarly = new AtomicReference<>();
         Thread issuer = Thread.ofPlatform().start(() -> {
             CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 16));
-            read.completeExceptionally(new IllegalStateException("not wanted")); // before the loop starts it
+            read.completeExceptionally(new IllegalStateException("not wanted")); // the loop may not have started it
             failedEarly.set(read);
         });
         issuer.join();
@@ -257,6 +257,40 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         byte[] into = new byte[8];
         assertEquals(5, executor.runUntil(pipe.readEnd().read(-1, into)), "no abandoned read took a byte");
         assertArrayEquals(bytes("after"), Arrays.copyOf(into, 5));
+    }
+
+    /**
+     * A read into a {@code byte[]} (through a bounce buffer) that the kernel has finished, and whose
+     * bytes the loop has copied into the array, can no longer be cancelled or completed from outside,
+     * as if it were complete: the caller gets the bytes, never an array written after it was told the
+     * read had ended.
+     */
+    @Test
+    void aBounceReadTheKernelFinishedIsDeliveredNotCancelled() throws Exception {
+        var first = pipe();
+        var second = pipe();
+        executor.runUntil(first.writeEnd().write(-1, bytes("one")));
+        executor.runUntil(second.writeEnd().write(-1, bytes("two")));
+        byte[] intoFirst = new byte[8], intoSecond = new byte[8];
+        AtomicReference<CompletableFuture<Integer>> secondRead = new AtomicReference<>();
+        boolean[] outsideResults = new boolean[3];
+        int count = inTask(() -> {
+            CompletableFuture<Integer> readFirst = first.readEnd().read(-1, intoFirst);
+            secondRead.set(second.readEnd().read(-1, intoSecond)); // data is there: it finishes with the first
+            return readFirst.thenCompose(n -> {
+                CompletableFuture<Integer> other = secondRead.get();
+                outsideResults[0] = other.cancel(false);
+                outsideResults[1] = other.complete(-7);
+                outsideResults[2] = other.completeExceptionally(new IllegalStateException("too late"));
+                return other;
+            });
+        });
+        assertFalse(outsideResults[0] || outsideResults[1] || outsideResults[2],
+                "the loop had claimed the read: cancel, complete and completeExceptionally all fail");
+        assertEquals(3, count);
+        assertFalse(secondRead.get().isCancelled());
+        assertArrayEquals(bytes("two"), Arrays.copyOf(intoSecond, 3));
+        assertArrayEquals(bytes("one"), Arrays.copyOf(intoFirst, 3));
     }
 
     @Test

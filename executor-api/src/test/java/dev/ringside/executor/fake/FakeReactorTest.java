@@ -167,6 +167,27 @@ class FakeReactorTest {
         assertEquals(2, log.get(1).sequence());
     }
 
+    /**
+     * An operation issued from another thread and finished from outside before the loop got to it
+     * never reaches the reactor: the operation log, which records every operation the reactor
+     * completed (cancelled ones too), stays empty, and the memory hold is dropped.
+     */
+    @Test
+    void anOperationFinishedFromOutsideBeforeItStartedNeverReachesTheReactor() throws Exception {
+        var pipe = fake.newPipe(executor);
+        IoBuffer buffer = IoBuffer.allocate(8);
+        Thread issuer = Thread.ofPlatform().start(() -> {
+            CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 8));
+            assertTrue(read.completeExceptionally(new IllegalStateException("not wanted")));
+        });
+        issuer.join();
+        assertEquals(2, buffer.refCount(), "held until the loop finishes the operation");
+        executor.runUntil(executor.sleep(Duration.ofMillis(1)));
+        assertEquals(1, buffer.refCount());
+        assertTrue(fake.operationLog().isEmpty(), "the reactor never saw it: " + fake.operationLog());
+        buffer.close();
+    }
+
     @Test
     void theFakeHasNoKernelDescriptors() throws IOException {
         try (Fd.Pipe pipe = Fd.pipe()) {

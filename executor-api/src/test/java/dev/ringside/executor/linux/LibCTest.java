@@ -255,6 +255,23 @@ class LibCTest {
     }
 
     @Test
+    void fileTypeTellsRegularFilesDirectoriesAndStreamsApart() throws IOException {
+        Path file = Files.write(dir.resolve("typed"), new byte[] {1});
+        int regular = LibC.open(arena.allocateFrom(file.toString()), O_RDONLY | O_CLOEXEC, 0);
+        int directory = LibC.open(arena.allocateFrom(dir.toString()), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        int[] p = pipe(O_CLOEXEC);
+        int event = LibC.eventfd(0, EFD_CLOEXEC);
+        assertEquals(S_IFREG, LibC.fileType(regular));
+        assertEquals(S_IFDIR, LibC.fileType(directory));
+        assertEquals(0010000, LibC.fileType(p[0]), "S_IFIFO");
+        int eventType = LibC.fileType(event);
+        assertTrue(eventType >= 0 && eventType != S_IFREG && eventType != S_IFDIR && eventType != S_IFBLK,
+                "an eventfd is none of the three: " + Integer.toOctalString(eventType));
+        closeAll(regular, directory, p[0], p[1], event);
+        assertEquals(-Errno.EBADF, LibC.fileType(event), "a closed number");
+    }
+
+    @Test
     void mmapAnonymousAndFileMappings() throws IOException {
         long address = LibC.mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         assertTrue(address > 0, "mmap: " + address);

@@ -20,11 +20,15 @@ final class OpTable {
      * {@code POLL_ADD} for the direction's readiness, after which the read or write is submitted again.
      */
     static final byte AWAITING_READINESS = 2;
-    /** Trait: the operation's source has no file position (a pipe, socket, tty...): it can wait for readiness. */
+    /** Trait: the operation's source is a stream (not a regular file, directory or block device): it can wait for readiness. */
     static final byte STREAM = 4;
+    /** The bits above the traits count the operation's waits for readiness, up to {@link #MAX_READINESS_WAITS}. */
+    private static final int WAITS_SHIFT = 3;
+    /** The most waits for readiness one operation may make (see {@link UringReactor}'s class comment). */
+    static final int MAX_READINESS_WAITS = 0xFF >>> WAITS_SHIFT;
     private IoOperation[] operations;
     private int[] generations;
-    /** Per slot: {@link #SOCKET}, {@link #STREAM} and {@link #AWAITING_READINESS}. */
+    /** Per slot: {@link #SOCKET}, {@link #STREAM}, {@link #AWAITING_READINESS}, and the count of waits for readiness. */
     private byte[] traits;
     private int[] free;
     private int freeCount;
@@ -73,9 +77,22 @@ final class OpTable {
         return traits[index];
     }
 
-    /** Sets or clears {@link #AWAITING_READINESS} for the operation in slot {@code index}. */
-    void awaitReadiness(int index, boolean awaiting) {
-        traits[index] = (byte) (awaiting ? traits[index] | AWAITING_READINESS : traits[index] & ~AWAITING_READINESS);
+    /**
+     * Sets {@link #AWAITING_READINESS} for the operation in slot {@code index} and counts the wait;
+     * false, changing nothing, if it has made {@link #MAX_READINESS_WAITS} already.
+     */
+    boolean startReadinessWait(int index) {
+        int value = traits[index] & 0xFF;
+        if (value >>> WAITS_SHIFT == MAX_READINESS_WAITS) {
+            return false;
+        }
+        traits[index] = (byte) ((value + (1 << WAITS_SHIFT)) | AWAITING_READINESS);
+        return true;
+    }
+
+    /** Clears {@link #AWAITING_READINESS} for the operation in slot {@code index}: it is to be submitted again. */
+    void endReadinessWait(int index) {
+        traits[index] = (byte) (traits[index] & ~AWAITING_READINESS);
     }
 
     /** Frees slot {@code index} (one {@link #add} returned, or {@link #get} found). */

@@ -55,12 +55,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * On a descriptor the caller made non-blocking ({@code O_NONBLOCK}), current kernels still make a
  * read or write wait for readiness, but kernels before 5.14, and some drivers on later ones, complete
  * it with {@code EAGAIN} instead. The epoll reactor waits in that case, so this one does too: a read
- * or write on a stream (a source without a file position) that the kernel answers with {@code EAGAIN}
+ * or write on a stream (anything but a regular file, directory or block device: pipes, sockets,
+ * eventfds, timerfds, ttys) that the kernel answers with {@code EAGAIN}
  * keeps its slot, which then holds a {@code POLL_ADD} for the direction's readiness under the same
  * user_data; when that completes the read or write is submitted again, and whatever it answers then
  * (data, end of file, an error, or {@code EAGAIN} once more) is handled as before. Cancelling reaches
  * whichever of the two is in the kernel, and the holds stay until it is handed back.
- * {@link #readinessWaits()} counts these detours. On a regular file {@code EAGAIN} is the result.
+ * {@link #readinessWaits()} counts these detours. One operation makes at most 31 of them: a descriptor
+ * that keeps reporting readiness and answering {@code EAGAIN} (a driver that ignores the kernel's
+ * per-call non-blocking flag) would otherwise make the loop spin, so the 32nd {@code EAGAIN} is the
+ * operation's result. Elsewhere, as on a regular file, {@code EAGAIN} is the result at once.
  *
  * <h2>Submission and waiting</h2>
  * SQEs written during a loop pass reach the kernel in the one {@code io_uring_enter} of
@@ -121,7 +125,7 @@ public final class UringReactor implements Reactor {
     /** Reads and writes the kernel answered with {@code EAGAIN} and that waited for readiness; see {@link #readinessWaits()}. */
     private long readinessWaits;
     /**
-     * Test hook: reads and writes of non-sockets carry {@code RWF_NOWAIT}, so the kernel answers
+     * Test hook: reads and writes carry {@code RWF_NOWAIT} ({@code MSG_DONTWAIT} on sockets), so the kernel answers
      * {@code EAGAIN} where it would otherwise wait, as kernels before 5.14 do for every
      * {@code O_NONBLOCK} descriptor.
      */
@@ -440,7 +444,12 @@ public final class UringReactor implements Reactor {
             throw new IllegalArgumentException("newSource: the executor does not run this reactor");
         }
         int flags = LibC.fcntl(fd.intValue(), Linux.F_GETFL, 0);
-        return new UringSource(executor, fd, flags >= 0 && (flags & Linux.O_DIRECT) != 0, LibC.isSocket(fd.intValue()));
+        int type = LibC.fileType(fd.intValue());
+        // A stream can wait for readiness: anything but a regular file, a directory or a block device
+        // (pipes, sockets, eventfds, timerfds, ttys...). lseek cannot tell: eventfds and timerfds accept it.
+        boolean stream = type >= 0 && type != Linux.S_IFREG && type != Linux.S_IFDIR && type != Linux.S_IFBLK;
+        byte traits = (byte) ((LibC.isSocket(fd.intValue()) ? OpTable.SOCKET : 0) | (stream ? OpTable.STREAM : 0));
+        return new UringSource(executor, fd, flags >= 0 && (flags & Linux.O_DIRECT) != 0, traits);
     }
 
     /**
@@ -610,7 +619,7 @@ public final class UringReactor implements Reactor {
                     len = (int) op.bufferLength(0);
                     if (socket) { // off, which is addr2 (a destination address) for these, stays 0
                         opcode = read ? OP_RECV : OP_SEND;
-                        opFlags = read ? 0 : Linux.MSG_NOSIGNAL;
+                        opFlags = (read ? 0 : Linux.MSG_NOSIGNAL) | (nowaitForTest ? Linux.MSG_DONTWAIT : 0);
                     } else {
                         opcode = read ? OP_READ : OP_WRITE;
                         off = op.offset();
@@ -695,15 +704,15 @@ public final class UringReactor implements Reactor {
         int index = (int) userData;
         if ((ops.traits(index) & OpTable.AWAITING_READINESS) != 0) {
             if (result >= 0 && !op.isDone() && drain == null) {
-                ops.awaitReadiness(index, false); // ready (or hung up, or in error): the call again says which
+                ops.endReadinessWait(index); // ready (or hung up, or in error): the call again says which
                 queueSqe(op);
                 return;
             }
             result = result < 0 ? result : -ECANCELED; // the poll's failure, or a cancel that came first
         } else if (result == -EAGAIN && (ops.traits(index) & OpTable.STREAM) != 0 && !op.isDone() && drain == null
-                && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)) {
+                && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)
+                && ops.startReadinessWait(index)) {
             readinessWaits++;
-            ops.awaitReadiness(index, true);
             queueSqe(op);
             return;
         }
@@ -758,10 +767,10 @@ public final class UringReactor implements Reactor {
         /** {@link OpTable#SOCKET} (its reads and writes of one region are {@code RECV} and {@code SEND}) and {@link OpTable#STREAM}. */
         final byte traits;
 
-        UringSource(RawExecutor<?> executor, Fd fd, boolean direct, boolean socket) {
+        UringSource(RawExecutor<?> executor, Fd fd, boolean direct, byte traits) {
             super(executor, fd);
             this.direct = direct;
-            this.traits = (byte) ((socket ? OpTable.SOCKET : 0) | (isSeekable() ? 0 : OpTable.STREAM));
+            this.traits = traits;
         }
 
         @Override

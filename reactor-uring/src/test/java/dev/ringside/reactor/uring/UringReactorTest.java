@@ -19,6 +19,7 @@ import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.Task;
 import dev.ringside.executor.contract.DescriptorFixture;
 import dev.ringside.executor.linux.Errno;
+import dev.ringside.executor.linux.LibC;
 import dev.ringside.executor.linux.Linux;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -32,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -447,6 +449,70 @@ class UringReactorTest {
             idleRead.close();
             idle.writeEnd().close();
             readEnd.close();
+        }
+    }
+
+    /**
+     * The same detour for the other streams: an eventfd and a timerfd (which, unlike pipes, accept
+     * {@code lseek}, so only their file type marks them as streams), a socket's {@code RECV}, and a
+     * pipe read of several regions ({@code READV}).
+     */
+    @Test
+    void eagainOnEventfdsTimerfdsSocketsAndVectoredReadsWaitsToo() throws Exception {
+        try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor::new)) {
+            UringReactor reactor = executor.reactor();
+            reactor.nowaitForTest = true;
+            Fd eventFd = Fd.eventfd(0, false);
+            IoSource events = executor.register(eventFd);
+            Fd timerFd = Fd.timerfd();
+            IoSource timer = executor.register(timerFd);
+            Fd.SocketPair sockets = Fd.socketpair();
+            IoSource first = executor.register(sockets.first());
+            IoSource second = executor.register(sockets.second());
+            Fd.Pipe pipe = Fd.pipe();
+            IoSource readEnd = executor.register(pipe.readEnd());
+            IoSource writeEnd = executor.register(pipe.writeEnd());
+
+            byte[] counter = new byte[8], expirations = new byte[8], received = new byte[8];
+            CompletableFuture<Integer> eventRead = events.read(IoSource.CURRENT_POSITION, counter);
+            CompletableFuture<Integer> timerRead = timer.read(IoSource.CURRENT_POSITION, expirations);
+            CompletableFuture<Integer> socketRead = second.read(IoSource.CURRENT_POSITION, received);
+            try (IoBuffer vectored = IoBuffer.allocate(8)) {
+                CompletableFuture<Integer> readv = readEnd.read(IoSource.CURRENT_POSITION, vectored,
+                        new MemRegion(4, 2), new MemRegion(0, 2));
+                executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+                assertEquals(4, reactor.readinessWaits(), "each of the four met EAGAIN and waits for readiness");
+                assertFalse(eventRead.isDone() || timerRead.isDone() || socketRead.isDone() || readv.isDone());
+
+                byte[] one = new byte[8];
+                one[0] = 1; // little-endian 1
+                // The kernel refuses RWF_NOWAIT on eventfd writes every time, while poll says writable:
+                // after the last wait allowed, EAGAIN is the result instead of a loop that spins.
+                long before = reactor.readinessWaits();
+                CompletionException spun = assertThrows(CompletionException.class,
+                        () -> executor.runUntil(events.write(IoSource.CURRENT_POSITION, one)));
+                ErrnoException refused = assertInstanceOf(ErrnoException.class, spun.getCause());
+                assertEquals("EAGAIN", refused.symbol(), refused.getMessage());
+                assertEquals(OpTable.MAX_READINESS_WAITS, reactor.readinessWaits() - before);
+                try (Arena arena = Arena.ofConfined()) {
+                    assertEquals(8, LibC.write(eventFd.intValue(), arena.allocateFrom(ValueLayout.JAVA_LONG, 1L), 8));
+                }
+                timerFd.setTimer(Duration.ofMillis(1), Duration.ZERO);
+                assertEquals(4, executor.runUntil(first.write(IoSource.CURRENT_POSITION, "sock".getBytes())));
+                assertEquals(4, executor.runUntil(writeEnd.write(IoSource.CURRENT_POSITION, "ABCD".getBytes())));
+                assertEquals(8, executor.runUntil(eventRead));
+                assertEquals(1L, MemorySegment.ofArray(counter).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+                assertEquals(8, executor.runUntil(timerRead));
+                assertEquals(1L, MemorySegment.ofArray(expirations).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+                assertEquals(4, executor.runUntil(socketRead));
+                assertEquals("sock", new String(received, 0, 4));
+                assertEquals(4, executor.runUntil(readv));
+                assertEquals("CD", new String(vectored.toByteArray(0, 2)));
+                assertEquals("AB", new String(vectored.toByteArray(4, 2)));
+            }
+            for (IoSource source : List.of(events, timer, first, second, readEnd, writeEnd)) {
+                source.close();
+            }
         }
     }
 
