@@ -350,14 +350,16 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
      */
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
-        if (!claimForOutside()) {
-            return false; // the kernel finished and the loop is handing the caller its bytes
-        }
-        boolean cancelled = super.cancel(mayInterruptIfRunning);
-        if (cancelled) {
+        // claimForOutside fails once the kernel finished and the loop is handing the caller its bytes
+        return claimForOutside() && cancelInKernelIf(super.cancel(mayInterruptIfRunning));
+    }
+
+    /** After the future was finished from outside ({@code finished}), asks the loop to cancel the operation. */
+    private boolean cancelInKernelIf(boolean finished) {
+        if (finished) {
             source.executor().requestCancel(this);
         }
-        return cancelled;
+        return finished;
     }
 
     /**
@@ -368,14 +370,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
      */
     @Override
     public boolean complete(Object value) {
-        if (!claimForOutside()) {
-            return false;
-        }
-        boolean completed = super.complete(value);
-        if (completed) {
-            source.executor().requestCancel(this);
-        }
-        return completed;
+        return claimForOutside() && cancelInKernelIf(super.complete(value));
     }
 
     /**
@@ -385,14 +380,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     @Override
     public boolean completeExceptionally(Throwable failure) {
         Objects.requireNonNull(failure, "failure");
-        if (!claimForOutside()) {
-            return false;
-        }
-        boolean completed = super.completeExceptionally(failure);
-        if (completed) {
-            source.executor().requestCancel(this);
-        }
-        return completed;
+        return claimForOutside() && cancelInKernelIf(super.completeExceptionally(failure));
     }
 
     /**

@@ -112,36 +112,48 @@ public abstract class DescriptorContract<R extends Reactor> {
     /**
      * Descriptors the caller made non-blocking ({@code O_NONBLOCK} on the open file description, as
      * NIO channels and most network libraries leave them) behave like blocking ones: a read of an
-     * empty pipe or socket waits for data and a write to a full pipe waits for room, instead of failing
-     * with {@code EAGAIN}; and the flag is still set afterwards.
+     * empty pipe or socket, of an eventfd at zero or of an unarmed timerfd waits, and a write to a full
+     * pipe waits for room, instead of failing with {@code EAGAIN}; and the flag is still set afterwards.
      */
     @Test
     void descriptorsTheCallerMadeNonBlockingWaitLikeBlockingOnes() throws Exception {
         try (RawExecutor<R> executor = fixture().newExecutor()) {
             Fd.Pipe pipe = Fd.pipe();
             Fd.SocketPair sockets = Fd.socketpair();
-            int pipeRead = pipe.readEnd().intValue(), pipeWrite = pipe.writeEnd().intValue();
-            int socketRead = sockets.second().intValue();
-            for (int fd : new int[] {pipeRead, pipeWrite, socketRead, sockets.first().intValue()}) {
+            Fd eventFd = Fd.eventfd(0, false), timerFd = Fd.timerfd();
+            int pipeWrite = pipe.writeEnd().intValue();
+            int[] nonBlocking = {pipe.readEnd().intValue(), pipeWrite, sockets.first().intValue(),
+                    sockets.second().intValue(), eventFd.intValue(), timerFd.intValue()};
+            for (int fd : nonBlocking) {
                 assertEquals(0, LibC.fcntl(fd, Linux.F_SETFL, LibC.fcntl(fd, Linux.F_GETFL, 0) | Linux.O_NONBLOCK));
             }
             IoSource readEnd = executor.register(pipe.readEnd());
             IoSource writeEnd = executor.register(pipe.writeEnd());
             IoSource first = executor.register(sockets.first());
             IoSource second = executor.register(sockets.second());
+            IoSource events = executor.register(eventFd);
+            IoSource timer = executor.register(timerFd);
 
-            byte[] fromPipe = new byte[8], fromSocket = new byte[8];
-            CompletableFuture<Integer> pipeReadWaits = readEnd.read(IoSource.CURRENT_POSITION, fromPipe);
-            CompletableFuture<Integer> socketReadWaits = second.read(IoSource.CURRENT_POSITION, fromSocket);
+            byte[] fromPipe = new byte[8], fromSocket = new byte[8], counter = new byte[8], expirations = new byte[8];
+            List<CompletableFuture<Integer>> reads = List.of(readEnd.read(IoSource.CURRENT_POSITION, fromPipe),
+                    second.read(IoSource.CURRENT_POSITION, fromSocket), events.read(IoSource.CURRENT_POSITION, counter),
+                    timer.read(IoSource.CURRENT_POSITION, expirations));
             executor.runUntil(executor.sleep(Duration.ofMillis(2)));
-            assertFalse(pipeReadWaits.isDone(), "an empty non-blocking pipe: the read waits, no EAGAIN");
-            assertFalse(socketReadWaits.isDone(), "an empty non-blocking socket: the read waits, no EAGAIN");
+            for (CompletableFuture<Integer> read : reads) { // the pipe, the socket, the eventfd at zero, the unarmed timerfd
+                assertFalse(read.isDone(), "nothing to read from a non-blocking descriptor: the read waits, no EAGAIN");
+            }
+            byte[] three = new byte[8];
+            three[0] = 3; // little-endian 3
             assertEquals(4, executor.runUntil(writeEnd.write(IoSource.CURRENT_POSITION, "pipe".getBytes())));
             assertEquals(6, executor.runUntil(first.write(IoSource.CURRENT_POSITION, "socket".getBytes())));
-            assertEquals(4, executor.runUntil(pipeReadWaits));
-            assertEquals(6, executor.runUntil(socketReadWaits));
+            assertEquals(8, executor.runUntil(events.write(IoSource.CURRENT_POSITION, three)));
+            timerFd.setTimer(Duration.ofMillis(1), Duration.ZERO);
+            assertEquals(List.of(4, 6, 8, 8), executor.runUntil(CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+                    .thenApply(all -> reads.stream().map(CompletableFuture::join).toList())));
             assertEquals("pipe", new String(fromPipe, 0, 4));
             assertEquals("socket", new String(fromSocket, 0, 6));
+            assertEquals(3L, MemorySegment.ofArray(counter).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
+            assertEquals(1L, MemorySegment.ofArray(expirations).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
 
             long capacity = DescriptorFixture.fillWithoutBlocking(pipeWrite);
             CompletableFuture<Integer> writeWaits = writeEnd.write(IoSource.CURRENT_POSITION, "late".getBytes());
@@ -154,37 +166,12 @@ public abstract class DescriptorContract<R extends Reactor> {
             assertEquals(4, executor.runUntil(readEnd.read(IoSource.CURRENT_POSITION, fromPipe)));
             assertEquals("late", new String(fromPipe, 0, 4));
 
-            Fd eventFd = Fd.eventfd(0, false), timerFd = Fd.timerfd();
-            for (Fd fd : new Fd[] {eventFd, timerFd}) {
-                int number = fd.intValue();
-                assertEquals(0, LibC.fcntl(number, Linux.F_SETFL, LibC.fcntl(number, Linux.F_GETFL, 0) | Linux.O_NONBLOCK));
-            }
-            IoSource events = executor.register(eventFd);
-            IoSource timer = executor.register(timerFd);
-            byte[] counter = new byte[8], expirations = new byte[8];
-            CompletableFuture<Integer> eventRead = events.read(IoSource.CURRENT_POSITION, counter);
-            CompletableFuture<Integer> timerRead = timer.read(IoSource.CURRENT_POSITION, expirations);
-            executor.runUntil(executor.sleep(Duration.ofMillis(2)));
-            assertFalse(eventRead.isDone(), "a non-blocking eventfd at zero: the read waits, no EAGAIN");
-            assertFalse(timerRead.isDone(), "a non-blocking, unarmed timerfd: the read waits, no EAGAIN");
-            byte[] three = new byte[8];
-            three[0] = 3; // little-endian 3
-            assertEquals(8, executor.runUntil(events.write(IoSource.CURRENT_POSITION, three)));
-            timerFd.setTimer(Duration.ofMillis(1), Duration.ZERO);
-            assertEquals(8, executor.runUntil(eventRead));
-            assertEquals(3L, MemorySegment.ofArray(counter).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
-            assertEquals(8, executor.runUntil(timerRead));
-            assertEquals(1L, MemorySegment.ofArray(expirations).get(ValueLayout.JAVA_LONG_UNALIGNED, 0));
-
-            for (int fd : new int[] {pipeRead, pipeWrite, socketRead, eventFd.intValue(), timerFd.intValue()}) {
+            for (int fd : nonBlocking) {
                 assertEquals(Linux.O_NONBLOCK, LibC.fcntl(fd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK, "fd " + fd);
             }
-            events.close();
-            timer.close();
-            readEnd.close();
-            writeEnd.close();
-            first.close();
-            second.close();
+            for (IoSource source : List.of(readEnd, writeEnd, first, second, events, timer)) {
+                source.close();
+            }
         }
     }
 
