@@ -215,8 +215,9 @@ public abstract class AbstractIoSource implements IoSource {
         Objects.requireNonNull(mem, "mem");
         Objects.requireNonNull(regions, "regions");
         checkOffset(call, offset);
-        if (regions.length == 0) {
-            throw new IllegalArgumentException(call + ": at least one MemRegion is needed");
+        if (regions.length == 0 || regions.length > Linux.IOV_MAX) {
+            throw new IllegalArgumentException(call + ": " + regions.length + " memory regions; from 1 to "
+                    + Linux.IOV_MAX + " (IOV_MAX) are allowed in one operation");
         }
         long size = mem.segment().byteSize();
         // One region is kept as it is (a record cannot change); several are copied, as the caller may

@@ -47,10 +47,14 @@ public interface IoSource extends AutoCloseable {
     /** The offset meaning "at the descriptor's current file position" (and advance it). */
     long CURRENT_POSITION = -1;
 
-    /** Reads into {@code regions} of {@code mem}, in order (scatter), at {@code offset}. */
+    /**
+     * Reads into {@code regions} of {@code mem}, in order (scatter), at {@code offset}: from 1 to
+     * {@code IOV_MAX} (1024) regions, as the kernel's vectored calls take, else
+     * {@link IllegalArgumentException}.
+     */
     CompletableFuture<Integer> read(long offset, BackingMemory mem, MemRegion... regions);
 
-    /** Writes {@code regions} of {@code mem}, in order (gather), at {@code offset}. */
+    /** Writes {@code regions} of {@code mem}, in order (gather), at {@code offset}: from 1 to 1024 regions. */
     CompletableFuture<Integer> write(long offset, BackingMemory mem, MemRegion... regions);
 
     /**

@@ -13,6 +13,7 @@ import dev.ringside.executor.IoBuffer;
 import dev.ringside.executor.IoSource;
 import dev.ringside.executor.MemRegion;
 import dev.ringside.executor.Reactor;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -380,6 +381,34 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         assertTrue(source.isClosed());
         assertThrows(IllegalStateException.class, () -> source.read(0, new byte[1]));
         assertThrows(IllegalStateException.class, source::fsync);
+    }
+
+    /**
+     * One operation takes from 1 to IOV_MAX (1024) memory regions on every reactor, as the kernel's
+     * vectored calls do; more is refused before anything is submitted, naming the call and the limit.
+     */
+    @Test
+    void anOperationTakesUpToIovMaxRegions() throws Exception {
+        var file = file(new byte[0]);
+        IoBuffer buffer = closeLater(IoBuffer.allocate(1025));
+        MemRegion[] regions = new MemRegion[1025];
+        for (int i = 0; i < regions.length; i++) {
+            buffer.segment().set(ValueLayout.JAVA_BYTE, i, (byte) i);
+            regions[i] = new MemRegion(i, 1);
+        }
+        IllegalArgumentException tooMany = assertThrows(IllegalArgumentException.class,
+                () -> file.source().write(0, buffer, regions));
+        assertTrue(tooMany.getMessage().contains("write") && tooMany.getMessage().contains("1024"), tooMany.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> file.source().read(0, buffer, regions));
+        assertEquals(1, buffer.refCount(), "a refused call takes no hold");
+
+        MemRegion[] most = Arrays.copyOf(regions, 1024);
+        assertEquals(1024, executor.runUntil(file.source().write(0, buffer, most)));
+        byte[] written = file.contents();
+        assertEquals(1024, written.length);
+        for (int i = 0; i < 1024; i++) {
+            assertEquals((byte) i, written[i], "byte " + i);
+        }
     }
 
     @Test
