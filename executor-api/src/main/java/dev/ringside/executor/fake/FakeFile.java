@@ -7,10 +7,18 @@ import java.util.Arrays;
  * {@link FakeReactor#open}; each source has its own current position, as with separate
  * {@code open(2)} calls.
  *
+ * <p>A fake file lives in one Java array, so it holds at most {@link #MAX_SIZE} bytes: a write that
+ * starts there fails with {@code EFBIG}, one that would cross it is cut short, and a
+ * {@code fallocate}, {@code punchHole} or {@code writeZeroes} whose range ends past it fails with
+ * {@code EFBIG}, as a real file system reports its own limit (16 TiB on ext4).
+ *
  * <p>Threads: the reactor changes the contents on the loop thread; {@link #contents()} and
  * {@link #size()} may be called from any thread (the file is its own lock).
  */
 public final class FakeFile {
+    /** The largest size of a fake file, in bytes. */
+    public static final int MAX_SIZE = Integer.MAX_VALUE - 8;
+
     private byte[] data;
     private int size;
 
@@ -39,6 +47,9 @@ public final class FakeFile {
     }
 
     synchronized void write(long offset, byte[] from, int length) {
+        if (length == 0) {
+            return; // a write of nothing never grows the file
+        }
         ensureSize(offset + length);
         System.arraycopy(from, 0, data, (int) offset, length);
     }
@@ -54,7 +65,7 @@ public final class FakeFile {
     }
 
     private void ensureSize(long newSize) {
-        if (newSize > Integer.MAX_VALUE - 8) {
+        if (newSize > MAX_SIZE) { // the reactor checks first; this is a last guard
             throw new IllegalArgumentException("FakeFile: size " + newSize + " is too large for memory");
         }
         if (newSize > data.length) {

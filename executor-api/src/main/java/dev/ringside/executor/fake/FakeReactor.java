@@ -57,8 +57,8 @@ public final class FakeReactor implements Reactor {
     /** The virtual clock's first value, in nanoseconds. */
     public static final long START_NANOS = 1_000_000_000L;
 
-    private static final int EBADF = 9, EPIPE = 32, ESPIPE = 29, EINVAL = 22, ECANCELED = 125;
-    private static final int POLLIN = 0x1, POLLOUT = 0x4;
+    private static final int EBADF = 9, EPIPE = 32, ESPIPE = 29, EINVAL = 22, EFBIG = 27, ECANCELED = 125;
+    private static final int POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10;
 
     private final AtomicLong clock = new AtomicLong(START_NANOS);
     private volatile boolean wakePending;
@@ -368,6 +368,8 @@ public final class FakeReactor implements Reactor {
                 case READ -> {
                     if (!source.readEnd) {
                         finish(pending, -EBADF);
+                    } else if (op.length() == 0) {
+                        finish(pending, 0); // as read(2): nothing asked, nothing waited for
                     } else if (pipe.size > 0) {
                         byte[] bytes = pipe.take(limit(op.length()));
                         scatter(op, bytes, bytes.length);
@@ -382,6 +384,8 @@ public final class FakeReactor implements Reactor {
                 case WRITE -> {
                     if (source.readEnd) {
                         finish(pending, -EBADF);
+                    } else if (op.length() == 0) {
+                        finish(pending, 0); // as write(2) on a pipe: before it looks for a reader
                     } else if (pipe.readerClosed) {
                         finish(pending, -EPIPE);
                     } else if (pipe.space() > 0) {
@@ -393,16 +397,16 @@ public final class FakeReactor implements Reactor {
                     }
                     yield true;
                 }
-                case POLL_READABLE -> {
-                    if (source.readEnd && (pipe.size > 0 || pipe.writerClosed)) {
-                        finish(pending, POLLIN);
-                        yield true;
-                    }
-                    yield false;
-                }
-                case POLL_WRITABLE -> {
-                    if (!source.readEnd && (pipe.space() > 0 || pipe.readerClosed)) {
-                        finish(pending, POLLOUT);
+                // As poll(2) on a pipe: POLLHUP (read end, no writer) and POLLERR (write end, no reader)
+                // are reported whichever events were asked for.
+                case POLL_READABLE, POLL_WRITABLE -> {
+                    int events = op.kind() == Kind.POLL_READABLE ? POLLIN : POLLOUT;
+                    int ready = source.readEnd
+                            ? (pipe.size > 0 ? POLLIN : 0) | (pipe.writerClosed ? POLLHUP : 0)
+                            : (pipe.space() > 0 ? POLLOUT : 0) | (pipe.readerClosed ? POLLERR : 0);
+                    int reported = ready & (events | POLLHUP | POLLERR);
+                    if (reported != 0) {
+                        finish(pending, reported);
                         yield true;
                     }
                     yield false;
@@ -412,7 +416,7 @@ public final class FakeReactor implements Reactor {
                     yield true;
                 }
                 case FALLOCATE -> {
-                    finish(pending, -ESPIPE);
+                    finish(pending, source.readEnd ? -EBADF : -ESPIPE); // the kernel checks for write access first
                     yield true;
                 }
                 case NOP -> {
@@ -425,6 +429,10 @@ public final class FakeReactor implements Reactor {
         switch (op.kind()) {
             case READ -> {
                 long at = op.offset() == IoSource.CURRENT_POSITION ? source.position : op.offset();
+                if (at > Long.MAX_VALUE - op.length()) {
+                    finish(pending, -EINVAL); // the range's end overflows a file offset, as read(2) reports it
+                    return true;
+                }
                 byte[] bytes = new byte[limit(op.length())];
                 int count = file.read(at, bytes, bytes.length);
                 scatter(op, bytes, count);
@@ -436,6 +444,18 @@ public final class FakeReactor implements Reactor {
             case WRITE -> {
                 long at = op.offset() == IoSource.CURRENT_POSITION ? source.position : op.offset();
                 int count = limit(op.length());
+                // As write(2) on a regular file: an end past the largest offset is EINVAL; nothing to
+                // write is 0 wherever it is; a start at or past the largest file is EFBIG, and a write
+                // that would cross it is cut short there.
+                if (at > Long.MAX_VALUE - count) {
+                    finish(pending, -EINVAL);
+                    return true;
+                }
+                if (count > 0 && at >= FakeFile.MAX_SIZE) {
+                    finish(pending, -EFBIG);
+                    return true;
+                }
+                count = (int) Math.min(count, Math.max(0, FakeFile.MAX_SIZE - at));
                 file.write(at, gather(op, count), count);
                 if (op.offset() == IoSource.CURRENT_POSITION) {
                     source.position += count;
@@ -446,6 +466,10 @@ public final class FakeReactor implements Reactor {
             case POLL_WRITABLE -> finish(pending, POLLOUT);
             case FSYNC, FDATASYNC, NOP -> finish(pending, 0);
             case FALLOCATE -> {
+                if (op.offset() + op.length() > FakeFile.MAX_SIZE) {
+                    finish(pending, -EFBIG); // in every mode, as fallocate(2) checks the end first
+                    return true;
+                }
                 switch (op.fallocateMode()) {
                     case IoOperation.FALLOCATE_PUNCH_HOLE, IoOperation.FALLOCATE_ZERO_RANGE ->
                             file.zero(op.offset(), op.length(), true);

@@ -411,6 +411,57 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         }
     }
 
+    /**
+     * Edge cases every reactor answers as the kernel does: reads and writes of nothing complete with 0
+     * at once (on an empty pipe, a full one, one with no reader left, and past the end of a file, which
+     * does not grow); a range whose end overflows a file offset is {@code EINVAL}; fallocate on a
+     * pipe's read end is {@code EBADF} (write access is checked first) and on its write end
+     * {@code ESPIPE}; and a wait on the wrong end of a pipe completes once the other end is closed
+     * ({@code POLLERR} on the write end, {@code POLLHUP} on the read end), as poll(2) reports them.
+     */
+    @Test
+    void edgeCasesAreAnsweredAsTheKernelAnswersThem() throws Exception {
+        var file = file(bytes("0123456789"));
+        IoSource source = file.source();
+        assertEquals(0, executor.runUntil(source.write(100, new byte[0])));
+        assertEquals(10, file.contents().length, "writing nothing past the end does not grow the file");
+        assertEquals(0, executor.runUntil(source.write(Long.MAX_VALUE - 5, new byte[0])));
+        assertEquals(0, executor.runUntil(source.read(5, new byte[0])));
+        assertErrno("EINVAL", source.read(Long.MAX_VALUE, new byte[1]));
+        assertErrno("EINVAL", source.read(Long.MAX_VALUE - 1, new byte[16]));
+        assertErrno("EINVAL", source.write(Long.MAX_VALUE - 1, new byte[16]));
+        assertArrayEquals(bytes("0123456789"), file.contents());
+
+        var pipe = pipe();
+        assertEquals(0, executor.runUntil(pipe.readEnd().read(-1, new byte[0])), "an empty pipe: reading nothing does not wait");
+        assertErrno("EBADF", pipe.readEnd().fallocate(0, 1));
+        assertErrno("EBADF", pipe.readEnd().punchHole(0, 1));
+        assertErrno("ESPIPE", pipe.writeEnd().fallocate(0, 1));
+        assertErrno("ESPIPE", pipe.writeEnd().writeZeroes(0, 1));
+        fixture().fill(pipe);
+        assertEquals(0, executor.runUntil(pipe.writeEnd().write(-1, new byte[0])), "a full pipe: writing nothing does not wait");
+
+        var noReader = pipe();
+        CompletableFuture<Void> readableOnWriteEnd = noReader.writeEnd().waitReadable();
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(readableOnWriteEnd.isDone(), "a write end is never readable while the pipe has a reader");
+        noReader.readEnd().close();
+        executor.runUntil(readableOnWriteEnd); // POLLERR
+        executor.runUntil(noReader.writeEnd().waitReadable());
+        assertEquals(0, executor.runUntil(noReader.writeEnd().write(-1, new byte[0])), "writing nothing: 0, not EPIPE");
+        assertErrno("EPIPE", noReader.writeEnd().write(-1, bytes("x")));
+
+        var noWriter = pipe();
+        noWriter.writeEnd().close();
+        executor.runUntil(noWriter.readEnd().waitWritable()); // POLLHUP
+    }
+
+    private void assertErrno(String symbol, CompletableFuture<?> future) {
+        CompletionException failure = assertThrows(CompletionException.class, () -> executor.runUntil(future));
+        ErrnoException errno = assertInstanceOf(ErrnoException.class, failure.getCause());
+        assertEquals(symbol, errno.symbol(), errno.getMessage());
+    }
+
     @Test
     void kernelErrorsNameTheCallTheErrnoAndItsSymbol() throws Exception {
         var pipe = pipe();

@@ -188,6 +188,21 @@ class FakeReactorTest {
         buffer.close();
     }
 
+    /** A fake file's size limit answers as a file system's does: EFBIG, never an exception from the reactor. */
+    @Test
+    void writesAndFallocatePastTheLargestFakeFileFailWithEfbig() {
+        FakeFile fakeFile = fake.newFile(new byte[4]);
+        IoSource file = fake.open(executor, fakeFile);
+        for (CompletableFuture<?> refused : List.of(file.write(FakeFile.MAX_SIZE, new byte[1]),
+                file.write(Long.MAX_VALUE - 100, new byte[16]), file.fallocate(FakeFile.MAX_SIZE - 1, 2),
+                file.punchHole(Long.MAX_VALUE - 10, 5), file.writeZeroes(Long.MAX_VALUE - 10, 5))) {
+            CompletionException failure = assertThrows(CompletionException.class, () -> executor.runUntil(refused));
+            assertEquals("EFBIG", assertInstanceOf(ErrnoException.class, failure.getCause()).symbol());
+        }
+        assertEquals(0, executor.runUntil(file.write(FakeFile.MAX_SIZE, new byte[0])), "writing nothing is 0 anywhere");
+        assertEquals(4, fakeFile.size(), "nothing was written or allocated");
+    }
+
     @Test
     void theFakeHasNoKernelDescriptors() throws IOException {
         try (Fd.Pipe pipe = Fd.pipe()) {
