@@ -78,6 +78,11 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
 
     static final byte NEW = 0, STARTED = 1, CANCEL_REQUESTED = 2, DONE = 3;
     private static final Kind[] KINDS = Kind.values();
+    /**
+     * An outcome meaning that a thread finishing the future from outside won the claim (see
+     * {@link #claimForLoop()}) and completes the future itself: delivery must leave it alone.
+     */
+    private static final Object FINISHED_OUTSIDE = new Object();
     /** Values of {@code Ranged.bounceClaim}. */
     private static final byte UNCLAIMED = 0, BY_LOOP = 1, BY_OUTSIDE = 2;
     private static final VarHandle BOUNCE_CLAIM;
@@ -205,7 +210,10 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
                 return null;
             }
             int count = (int) Math.min(result, length);
-            if (kind == Kind.READ && bounceTarget != null && count > 0 && claimForLoop()) {
+            if (kind == Kind.READ && bounceTarget != null && count > 0) {
+                if (!claimForLoop()) {
+                    return FINISHED_OUTSIDE; // the thread that claimed it finishes the future
+                }
                 copyBack(count);
             }
             return count;
@@ -230,11 +238,14 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         }
 
         @Override
-        void beforeDelivery(Object result) {
-            if (kind() == Kind.WRITE && bounceTarget instanceof ByteBuffer target && result instanceof Integer n
-                    && claimForLoop()) {
+        Object beforeDelivery(Object result) {
+            if (kind() == Kind.WRITE && bounceTarget instanceof ByteBuffer target && result instanceof Integer n) {
+                if (!claimForLoop()) {
+                    return FINISHED_OUTSIDE;
+                }
                 target.position(target.position() + n);
             }
+            return result;
         }
 
         private void copyBack(int count) {
@@ -312,8 +323,12 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     void releaseMemory() {
     }
 
-    /** Runs right before the future completes with {@code result}, on the completion loop. */
-    void beforeDelivery(Object result) {
+    /**
+     * Runs right before the future completes, on the completion loop; returns what to complete it
+     * with ({@code result}, or {@link #FINISHED_OUTSIDE}). May throw: the future then fails with it.
+     */
+    Object beforeDelivery(Object result) {
+        return result;
     }
 
     /**
@@ -407,6 +422,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     /** Forces the result, as {@link CompletableFuture} does, and cancels the operation in the kernel. */
     @Override
     public void obtrudeValue(Object value) {
+        claimForOutside(); // if the loop has already copied the bytes in, they were there before this
         super.obtrudeValue(value);
         source.executor().requestCancel(this);
     }
@@ -414,6 +430,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     /** Forces the failure, as {@link CompletableFuture} does, and cancels the operation in the kernel. */
     @Override
     public void obtrudeException(Throwable failure) {
+        claimForOutside();
         super.obtrudeException(failure);
         source.executor().requestCancel(this);
     }
@@ -431,7 +448,11 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         }
         state = DONE;
         source.executor().unlinkInFlight(this);
-        outcome = result < 0 ? new ErrnoException(kind().call() + "(fd " + fd() + ")", (int) -result) : outcome(result);
+        try {
+            outcome = result < 0 ? new ErrnoException(kind().call() + "(fd " + fd() + ")", (int) -result) : outcome(result);
+        } catch (RuntimeException failure) { // e.g. the caller shrank its ByteBuffer while the read was in flight
+            outcome = failure;
+        }
         releaseHolds();
         completionExecutor.deliver(this);
     }
@@ -456,16 +477,22 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     void deliver() {
         Object result = outcome;
         outcome = null;
-        beforeDelivery(result);
-        Task<?> previous = completionExecutor.enterTask(owner);
         try {
-            if (result instanceof Throwable failure) {
-                super.completeExceptionally(failure);
-            } else {
-                super.complete(result);
+            result = beforeDelivery(result);
+        } catch (RuntimeException failure) { // e.g. the caller shrank its ByteBuffer while the write was in flight
+            result = failure;
+        }
+        if (result != FINISHED_OUTSIDE) {
+            Task<?> previous = completionExecutor.enterTask(owner);
+            try {
+                if (result instanceof Throwable failure) {
+                    super.completeExceptionally(failure);
+                } else {
+                    super.complete(result);
+                }
+            } finally {
+                completionExecutor.exitTask(previous);
             }
-        } finally {
-            completionExecutor.exitTask(previous);
         }
         leaveOwner();
     }

@@ -481,7 +481,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
                     }
                 } finally {
                     CURRENT_LOOP.set(outer);
-                    loopThread.set(null);
+                    releaseLoop();
                 }
                 return;
             }
@@ -742,7 +742,18 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
             throw new UncheckedIOException("the reactor failed", e);
         } finally {
             CURRENT_LOOP.set(outer);
-            loopThread.set(null);
+            releaseLoop();
+        }
+    }
+
+    /**
+     * Lets go of the loop. Once terminated, work queued by a thread that found the loop taken (and so
+     * could not sweep it itself) is swept here, so nothing queued after termination is stranded.
+     */
+    private void releaseLoop() {
+        loopThread.set(null);
+        if (lifecycle == TERMINATED && !remoteQueue.isEmpty()) {
+            sweepAfterTermination();
         }
     }
 
@@ -959,15 +970,22 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
     }
 
-    /** Work queued after termination: whoever can take the loop handles it here. */
+    /**
+     * Work queued after termination: whoever can take the loop handles it here. A producer pushes its
+     * item before it tries to take the loop, and whoever holds the loop looks at the queue again after
+     * letting go, so an item is always swept: by its producer, or by the holder that made it fail.
+     */
     private void sweepAfterTermination() {
         Thread me = Thread.currentThread();
-        if (loopThread.compareAndSet(null, me)) {
+        while (loopThread.compareAndSet(null, me)) {
             try {
                 remoteQueue.drain(toLocalQueue);
                 runAll();
             } finally {
                 loopThread.set(null);
+            }
+            if (remoteQueue.isEmpty()) {
+                return;
             }
         }
     }

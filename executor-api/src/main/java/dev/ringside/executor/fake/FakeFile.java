@@ -69,7 +69,7 @@ public final class FakeFile {
             throw new IllegalArgumentException("FakeFile: size " + newSize + " is too large for memory");
         }
         if (newSize > data.length) {
-            data = Arrays.copyOf(data, (int) Math.max(newSize, data.length * 2L));
+            data = Arrays.copyOf(data, (int) Math.min(MAX_SIZE, Math.max(newSize, data.length * 2L)));
         }
         size = (int) Math.max(size, newSize);
     }

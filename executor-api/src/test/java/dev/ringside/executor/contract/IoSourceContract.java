@@ -295,6 +295,24 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         assertArrayEquals(bytes("one"), Arrays.copyOf(intoFirst, 3));
     }
 
+    /**
+     * A caller that shrinks its heap ByteBuffer while a read into it is in flight breaks the read's
+     * contract; the read then fails with the copy's exception instead of hanging, and the pipe's bytes
+     * are gone with it, as they would be with a read into too small a buffer.
+     */
+    @Test
+    void aByteBufferShrunkWhileItsReadIsInFlightFailsTheRead() throws Exception {
+        var pipe = pipe();
+        ByteBuffer target = ByteBuffer.allocate(8);
+        CompletableFuture<Integer> read = pipe.readEnd().read(-1, target);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        target.limit(0);
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("data")));
+        CompletionException failure = assertThrows(CompletionException.class, () -> executor.runUntil(read));
+        assertInstanceOf(IndexOutOfBoundsException.class, failure.getCause());
+        assertEquals(0, target.position());
+    }
+
     @Test
     void aNopRoundTripsThroughTheReactor() throws Exception {
         var pipe = pipe();
