@@ -337,7 +337,8 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
      * is, whether nobody finished the future from outside. For an operation with a bounce target this
      * is a claim that wins or loses against {@link #claimForOutside()}: after it wins, finishing the
      * future from outside fails, as it would on a future already complete, so the caller never has its
-     * array written after it was told the operation ended.
+     * array written after it was told the operation ended; after it loses, the outside thread finishes
+     * the future and delivery leaves it alone ({@link #FINISHED_OUTSIDE}).
      */
     boolean claimForLoop() {
         return !isDone();
