@@ -80,7 +80,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     private static final Kind[] KINDS = Kind.values();
     /**
      * An outcome meaning that a thread finishing the future from outside won the claim (see
-     * {@link #claimForLoop()}) and completes the future itself: delivery must leave it alone.
+     * {@link Ranged#claimForLoop()}) and completes the future itself: delivery must leave it alone.
      */
     private static final Object FINISHED_OUTSIDE = new Object();
     /** Values of {@code Ranged.bounceClaim}. */
@@ -219,15 +219,23 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
             return count;
         }
 
-        @Override
+        /**
+         * Loop thread, once the kernel is done with an operation that has a {@link #bounceTarget}:
+         * claims the caller's array or ByteBuffer, to copy a read's bytes into it or move a written
+         * buffer's position. It wins or loses against {@link #claimForOutside()}: after it wins,
+         * finishing the future from outside fails, as it would on a future already complete, so the
+         * caller never has its array written after it was told the operation ended; after it loses,
+         * the outside thread finishes the future and delivery leaves it alone
+         * ({@link #FINISHED_OUTSIDE}).
+         */
         boolean claimForLoop() {
-            return bounceTarget == null ? !isDone() : BOUNCE_CLAIM.compareAndSet(this, UNCLAIMED, BY_LOOP);
+            return BOUNCE_CLAIM.compareAndSet(this, UNCLAIMED, BY_LOOP);
         }
 
         @Override
         boolean claimForOutside() {
-            return bounceTarget == null || BOUNCE_CLAIM.compareAndSet(this, UNCLAIMED, BY_OUTSIDE)
-                    || (byte) BOUNCE_CLAIM.getVolatile(this) == BY_OUTSIDE;
+            // wins when unclaimed, and stays won for later outside calls; loses only to the loop
+            return bounceTarget == null || (byte) BOUNCE_CLAIM.compareAndExchange(this, UNCLAIMED, BY_OUTSIDE) != BY_LOOP;
         }
 
         @Override
@@ -331,20 +339,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         return result;
     }
 
-    /**
-     * Loop thread, once the kernel is done with the operation: whether the loop may still act on the
-     * caller's behalf (copy a bounce read into the caller's array, move a ByteBuffer's position), that
-     * is, whether nobody finished the future from outside. For an operation with a bounce target this
-     * is a claim that wins or loses against {@link #claimForOutside()}: after it wins, finishing the
-     * future from outside fails, as it would on a future already complete, so the caller never has its
-     * array written after it was told the operation ended; after it loses, the outside thread finishes
-     * the future and delivery leaves it alone ({@link #FINISHED_OUTSIDE}).
-     */
-    boolean claimForLoop() {
-        return !isDone();
-    }
-
-    /** Any thread, before finishing the future from outside: false if {@link #claimForLoop()} won. */
+    /** Any thread, before finishing the future from outside: false if {@code Ranged.claimForLoop()} won. */
     boolean claimForOutside() {
         return true;
     }

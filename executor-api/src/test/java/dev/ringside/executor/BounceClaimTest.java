@@ -28,7 +28,7 @@ class BounceClaimTest {
             byte[] into = new byte[4];
             CompletableFuture<Integer> read = pipe.readEnd().read(IoSource.CURRENT_POSITION, into);
             executor.runUntil(executor.sleep(Duration.ofMillis(1)));
-            IoOperation operation = (IoOperation) (CompletableFuture<?>) read;
+            IoOperation.Ranged operation = (IoOperation.Ranged) (CompletableFuture<?>) read;
             assertTrue(operation.claimForOutside(), "the outside thread's claim: it is about to time the read out");
 
             executor.runUntil(pipe.writeEnd().write(IoSource.CURRENT_POSITION, "data".getBytes()));

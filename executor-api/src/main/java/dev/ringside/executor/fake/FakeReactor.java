@@ -7,6 +7,8 @@ import dev.ringside.executor.IoOperation.Kind;
 import dev.ringside.executor.IoSource;
 import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.Reactor;
+import dev.ringside.executor.linux.Errno;
+import dev.ringside.executor.linux.Linux;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -57,8 +59,6 @@ public final class FakeReactor implements Reactor {
     /** The virtual clock's first value, in nanoseconds. */
     public static final long START_NANOS = 1_000_000_000L;
 
-    private static final int EBADF = 9, EPIPE = 32, ESPIPE = 29, EINVAL = 22, EFBIG = 27, ECANCELED = 125;
-    private static final int POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10;
 
     private final AtomicLong clock = new AtomicLong(START_NANOS);
     private volatile boolean wakePending;
@@ -222,7 +222,7 @@ public final class FakeReactor implements Reactor {
         for (Pending pending : waiting.toArray(Pending[]::new)) {
             pending.cancelRequested = true;
             waiting.remove(pending);
-            finish(pending, -ECANCELED);
+            finish(pending, -Errno.ECANCELED);
         }
         synchronized (held) {
             held.forEach(pending -> pending.cancelRequested = true);
@@ -292,7 +292,7 @@ public final class FakeReactor implements Reactor {
             if (pending.op == op) {
                 it.remove();
                 pending.cancelRequested = true;
-                finish(pending, -ECANCELED);
+                finish(pending, -Errno.ECANCELED);
                 return;
             }
         }
@@ -361,13 +361,13 @@ public final class FakeReactor implements Reactor {
         PipeBuffer pipe = source.pipe;
         if (pipe != null) {
             if (op.offset() != IoSource.CURRENT_POSITION && (op.kind() == Kind.READ || op.kind() == Kind.WRITE)) {
-                finish(pending, -ESPIPE);
+                finish(pending, -Errno.ESPIPE);
                 return true;
             }
             return switch (op.kind()) {
                 case READ -> {
                     if (!source.readEnd) {
-                        finish(pending, -EBADF);
+                        finish(pending, -Errno.EBADF);
                     } else if (op.length() == 0) {
                         finish(pending, 0); // as read(2): nothing asked, nothing waited for
                     } else if (pipe.size > 0) {
@@ -383,11 +383,11 @@ public final class FakeReactor implements Reactor {
                 }
                 case WRITE -> {
                     if (source.readEnd) {
-                        finish(pending, -EBADF);
+                        finish(pending, -Errno.EBADF);
                     } else if (op.length() == 0) {
                         finish(pending, 0); // as write(2) on a pipe: before it looks for a reader
                     } else if (pipe.readerClosed) {
-                        finish(pending, -EPIPE);
+                        finish(pending, -Errno.EPIPE);
                     } else if (pipe.space() > 0) {
                         int count = Math.min(pipe.space(), limit(op.length()));
                         pipe.put(gather(op, count));
@@ -400,11 +400,11 @@ public final class FakeReactor implements Reactor {
                 // As poll(2) on a pipe: POLLHUP (read end, no writer) and POLLERR (write end, no reader)
                 // are reported whichever events were asked for.
                 case POLL_READABLE, POLL_WRITABLE -> {
-                    int events = op.kind() == Kind.POLL_READABLE ? POLLIN : POLLOUT;
+                    int events = op.kind() == Kind.POLL_READABLE ? Linux.POLLIN : Linux.POLLOUT;
                     int ready = source.readEnd
-                            ? (pipe.size > 0 ? POLLIN : 0) | (pipe.writerClosed ? POLLHUP : 0)
-                            : (pipe.space() > 0 ? POLLOUT : 0) | (pipe.readerClosed ? POLLERR : 0);
-                    int reported = ready & (events | POLLHUP | POLLERR);
+                            ? (pipe.size > 0 ? Linux.POLLIN : 0) | (pipe.writerClosed ? Linux.POLLHUP : 0)
+                            : (pipe.space() > 0 ? Linux.POLLOUT : 0) | (pipe.readerClosed ? Linux.POLLERR : 0);
+                    int reported = ready & (events | Linux.POLLHUP | Linux.POLLERR);
                     if (reported != 0) {
                         finish(pending, reported);
                         yield true;
@@ -412,11 +412,11 @@ public final class FakeReactor implements Reactor {
                     yield false;
                 }
                 case FSYNC, FDATASYNC -> {
-                    finish(pending, -EINVAL);
+                    finish(pending, -Errno.EINVAL);
                     yield true;
                 }
                 case FALLOCATE -> {
-                    finish(pending, source.readEnd ? -EBADF : -ESPIPE); // the kernel checks for write access first
+                    finish(pending, source.readEnd ? -Errno.EBADF : -Errno.ESPIPE); // the kernel checks for write access first
                     yield true;
                 }
                 case NOP -> {
@@ -430,7 +430,7 @@ public final class FakeReactor implements Reactor {
             case READ -> {
                 long at = op.offset() == IoSource.CURRENT_POSITION ? source.position : op.offset();
                 if (at > Long.MAX_VALUE - op.length()) {
-                    finish(pending, -EINVAL); // the range's end overflows a file offset, as read(2) reports it
+                    finish(pending, -Errno.EINVAL); // the range's end overflows a file offset, as read(2) reports it
                     return true;
                 }
                 byte[] bytes = new byte[limit(op.length())];
@@ -447,12 +447,12 @@ public final class FakeReactor implements Reactor {
                 // As write(2) on a regular file: an end past the largest offset is EINVAL; nothing to
                 // write is 0 wherever it is; a start at or past the largest file is EFBIG, and a write
                 // that would cross it is cut short there.
-                if (at > Long.MAX_VALUE - count) {
-                    finish(pending, -EINVAL);
+                if (at > Long.MAX_VALUE - op.length()) {
+                    finish(pending, -Errno.EINVAL);
                     return true;
                 }
                 if (count > 0 && at >= FakeFile.MAX_SIZE) {
-                    finish(pending, -EFBIG);
+                    finish(pending, -Errno.EFBIG);
                     return true;
                 }
                 count = (int) Math.min(count, Math.max(0, FakeFile.MAX_SIZE - at));
@@ -462,12 +462,12 @@ public final class FakeReactor implements Reactor {
                 }
                 finish(pending, count);
             }
-            case POLL_READABLE -> finish(pending, POLLIN);
-            case POLL_WRITABLE -> finish(pending, POLLOUT);
+            case POLL_READABLE -> finish(pending, Linux.POLLIN);
+            case POLL_WRITABLE -> finish(pending, Linux.POLLOUT);
             case FSYNC, FDATASYNC, NOP -> finish(pending, 0);
             case FALLOCATE -> {
                 if (op.offset() + op.length() > FakeFile.MAX_SIZE) {
-                    finish(pending, -EFBIG); // in every mode, as fallocate(2) checks the end first
+                    finish(pending, -Errno.EFBIG); // in every mode, as fallocate(2) checks the end first
                     return true;
                 }
                 switch (op.fallocateMode()) {

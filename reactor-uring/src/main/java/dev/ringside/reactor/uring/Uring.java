@@ -63,8 +63,6 @@ final class Uring {
     // struct io_uring_getevents_arg (24 bytes) and __kernel_timespec (16 bytes)
     static final long GETEVENTS_ARG_SIZE = 24, GA_TS = 16, TIMESPEC_SIZE = 16;
 
-    static final int POLLIN = 0x1, POLLOUT = 0x4;
-
     static String setupFlagNames(int flags) {
         StringBuilder names = new StringBuilder();
         String[][] table = {{"CQSIZE", "" + SETUP_CQSIZE}, {"R_DISABLED", "" + SETUP_R_DISABLED},

@@ -613,7 +613,7 @@ public final class UringReactor implements Reactor {
                 boolean read = op.kind() == IoOperation.Kind.READ;
                 if ((traits & OpTable.AWAITING_READINESS) != 0) {
                     opcode = OP_POLL_ADD;
-                    opFlags = read ? POLLIN : POLLOUT;
+                    opFlags = read ? Linux.POLLIN : Linux.POLLOUT;
                 } else if (op.bufferCount() == 1) {
                     addr = op.bufferAddress(0);
                     len = (int) op.bufferLength(0);
@@ -640,7 +640,7 @@ public final class UringReactor implements Reactor {
             }
             case POLL_READABLE, POLL_WRITABLE -> {
                 opcode = OP_POLL_ADD;
-                opFlags = op.kind() == IoOperation.Kind.POLL_READABLE ? POLLIN : POLLOUT;
+                opFlags = op.kind() == IoOperation.Kind.POLL_READABLE ? Linux.POLLIN : Linux.POLLOUT;
             }
             case NOP -> opcode = OP_NOP;
             case FSYNC -> opcode = OP_FSYNC;
@@ -702,14 +702,15 @@ public final class UringReactor implements Reactor {
             return;
         }
         int index = (int) userData;
-        if ((ops.traits(index) & OpTable.AWAITING_READINESS) != 0) {
+        byte traits = ops.traits(index);
+        if ((traits & OpTable.AWAITING_READINESS) != 0) {
             if (result >= 0 && !op.isDone() && drain == null) {
                 ops.endReadinessWait(index); // ready (or hung up, or in error): the call again says which
                 queueSqe(op);
                 return;
             }
             result = result < 0 ? result : -ECANCELED; // the poll's failure, or a cancel that came first
-        } else if (result == -EAGAIN && (ops.traits(index) & OpTable.STREAM) != 0 && !op.isDone() && drain == null
+        } else if (result == -EAGAIN && (traits & OpTable.STREAM) != 0 && !op.isDone() && drain == null
                 && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)
                 && ops.startReadinessWait(index)) {
             readinessWaits++;
