@@ -1,9 +1,12 @@
 package dev.ringside.bench;
 
 import dev.ringside.executor.RawExecutor;
+import dev.ringside.executor.Reactor;
+import dev.ringside.executor.ReactorFactory;
 import dev.ringside.executor.ReactorProvider;
 import dev.ringside.executor.fake.FakeReactor;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -52,14 +55,22 @@ final class Reactors {
      * @throws IOException if the reactor is unavailable here (the message says why) or fails to start
      */
     static RawExecutor<?> newExecutor(String name) throws IOException {
+        return newExecutor(name, Duration.ZERO);
+    }
+
+    /**
+     * {@link #newExecutor(String)} whose loop spins for {@code spinBeforeBlocking} before it blocks
+     * ({@link RawExecutor.Builder#spinBeforeBlocking}).
+     */
+    static RawExecutor<?> newExecutor(String name, Duration spinBeforeBlocking) throws IOException {
         if (FAKE.equals(name)) {
-            return RawExecutor.create(FakeReactor::new);
+            return build(FakeReactor::new, spinBeforeBlocking);
         }
         if (URING_DEFER.equals(name)) {
-            return RawExecutor.create(dev.ringside.reactor.uring.UringReactor.builder().singleIssuer(true).factory());
+            return build(dev.ringside.reactor.uring.UringReactor.builder().singleIssuer(true).factory(), spinBeforeBlocking);
         }
         if (URING_SUBMIT_EACH.equals(name)) {
-            return RawExecutor.create(dev.ringside.reactor.uring.UringReactor.builder().submitBatch(1).factory());
+            return build(dev.ringside.reactor.uring.UringReactor.builder().submitBatch(1).factory(), spinBeforeBlocking);
         }
         List<String> known = new ArrayList<>(List.of(FAKE, URING_DEFER, URING_SUBMIT_EACH));
         for (ReactorProvider provider : ServiceLoader.load(ReactorProvider.class)) {
@@ -71,8 +82,13 @@ final class Reactors {
             if (cause.isPresent()) {
                 throw new IOException("reactor " + name + " is unavailable here: " + cause.get());
             }
-            return RawExecutor.create(provider.factory());
+            return build(provider.factory(), spinBeforeBlocking);
         }
         throw new IllegalArgumentException("no reactor is named \"" + name + "\"; known: " + known);
+    }
+
+    private static <R extends Reactor> RawExecutor<R> build(ReactorFactory<R> factory, Duration spinBeforeBlocking)
+            throws IOException {
+        return RawExecutor.builder(factory).spinBeforeBlocking(spinBeforeBlocking).build();
     }
 }

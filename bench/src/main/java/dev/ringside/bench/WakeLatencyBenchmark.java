@@ -2,6 +2,7 @@ package dev.ringside.bench;
 
 import dev.ringside.executor.RawExecutor;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -31,6 +32,12 @@ import org.openjdk.jmh.runner.IterationType;
  * C baseline) or {@code spin} (busy-waits on a volatile flag: only the loop's wake-up goes through the
  * kernel). The C baseline {@code bench/native/eventfd_pingpong.c} blocks both threads in
  * {@code epoll_wait} on eventfds; the target (p50 at most 1.2× C) applies to {@code park}.
+ *
+ * <p>{@link #spinBeforeBlockingMicros} is the loop's own choice
+ * ({@link RawExecutor.Builder#spinBeforeBlocking}): {@code 0} blocks in the reactor as soon as the loop
+ * is out of work, so every {@code execute} must wake it through the kernel; {@code 50} spins for 50 µs
+ * first, and since the next round trip starts well within that, the loop picks the work up without a
+ * wake-up (and keeps a core busy meanwhile).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -45,6 +52,10 @@ public class WakeLatencyBenchmark {
     @Param({"park", "spin"})
     public String handoff;
 
+    /** How long the loop spins before it blocks, in microseconds (0: it blocks at once). */
+    @Param({"0", "50"})
+    public int spinBeforeBlockingMicros;
+
     RawExecutor<?> executor;
     Thread loopThread;
     Thread caller;
@@ -56,7 +67,7 @@ public class WakeLatencyBenchmark {
 
     @Setup(Level.Trial)
     public void open() throws IOException {
-        executor = Reactors.newExecutor(reactor);
+        executor = Reactors.newExecutor(reactor, Duration.ofNanos(spinBeforeBlockingMicros * 1000L));
         loopThread = Reactors.startLoop(executor);
         park = "park".equals(handoff);
         if (!park && !"spin".equals(handoff)) {
@@ -78,7 +89,8 @@ public class WakeLatencyBenchmark {
     public void close() throws InterruptedException {
         executor.close();
         loopThread.join();
-        Latencies.write("latency WakeLatencyBenchmark.ringside handoff=" + handoff + " reactor=" + reactor, histogram);
+        Latencies.write("latency WakeLatencyBenchmark.ringside handoff=" + handoff + " reactor=" + reactor
+                + " spinBeforeBlockingMicros=" + spinBeforeBlockingMicros, histogram);
     }
 
     @Benchmark

@@ -48,7 +48,9 @@ import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
  *       keeps rescheduling itself cannot keep IO completions from being reaped);</li>
  *   <li>calls {@link Reactor#waitForWork}: with deadline 0 (reap without blocking) when work is left,
  *       else, after moving the wake state from {@code PROCESSING} to {@code WAITING}, with the next
- *       timer's deadline.</li>
+ *       timer's deadline. With {@link Builder#spinBeforeBlocking} set, a loop that has run out of work
+ *       first <em>spins</em>: it keeps reaping without blocking and watching the wake state, and only
+ *       blocks if nothing came by the end of the spin (see <em>Spinning</em>).</li>
  * </ol>
  *
  * <h2>Wake protocol</h2>
@@ -58,6 +60,16 @@ import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
  * swap). The loop's {@code PROCESSING} to {@code WAITING} compare-and-set fails if a producer got in
  * after the queues were read, and the loop then does not block. The reactor stores {@code PROCESSING}
  * through the {@code setProcessing} callback as soon as its wait returns.
+ *
+ * <h2>Spinning</h2>
+ * While the loop spins the wake state stays {@code PROCESSING}, so a producer pushes its work and
+ * swaps in {@code WOKEN} without calling {@link Reactor#wake()}: no system call on either side, and
+ * the loop sees the work as soon as it next reads the wake state. The spin ends when the state is
+ * {@code WOKEN} (work from another thread, {@link #close()}, or the stage of {@link #runUntil}
+ * completing: all of them signal), when an IO completion or a due timer gave the loop work, or when
+ * the spin time is up; then the pass ends and the next one begins, or the loop blocks as above. The
+ * reactor's non-blocking waits inside the spin get a {@code setProcessing} that does nothing: the state
+ * is {@code PROCESSING} already, and a {@code WOKEN} must survive until the spin has seen it.
  *
  * <h2>Threads and confinement</h2>
  * {@code localQueue}, {@code timers}, {@code currentTask}, the live-task list and the in-flight list
@@ -112,6 +124,10 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
     private final AtomicLong timerSequence = new AtomicLong();
     /** The reactor runs this when its wait returns; the fenced store is skipped when nothing changed. */
     private final Runnable setProcessing = this::setProcessing;
+    /** The {@code setProcessing} of the spin's non-blocking waits (see <em>Spinning</em>). */
+    private static final Runnable STILL_PROCESSING = () -> { };
+    /** How long the loop spins once it runs out of work, in nanoseconds; 0: it blocks at once. */
+    private final long spinNanos;
 
     /** PROCESSING, WAITING or WOKEN; see the class comment. */
     @SuppressWarnings("unused") // accessed through WAKE_STATE
@@ -134,6 +150,8 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         this.reactor = reactor;
         this.taskBudget = builder.taskBudget;
         this.drainDeadline = builder.drainDeadline;
+        this.spinNanos = builder.spinBeforeBlocking.compareTo(Duration.ofNanos(Long.MAX_VALUE)) >= 0
+                ? Long.MAX_VALUE : builder.spinBeforeBlocking.toNanos();
         this.blockingPool = new ThreadPoolExecutor(builder.blockingThreads, builder.blockingThreads,
                 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), new BlockingThreadFactory());
         this.blockingPool.allowCoreThreadTimeOut(true);
@@ -201,6 +219,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         private int taskBudget = 256;
         private Duration drainDeadline = Duration.ofSeconds(5);
         private int blockingThreads = 64;
+        private Duration spinBeforeBlocking = Duration.ZERO;
 
         private Builder(ReactorFactory<R> factory) {
             this.factory = Objects.requireNonNull(factory, "factory");
@@ -230,6 +249,34 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
                 throw new IllegalArgumentException("blockingThreads must be at least 1: " + blockingThreads);
             }
             this.blockingThreads = blockingThreads;
+            return this;
+        }
+
+        /**
+         * How long a loop that has run out of work spins before it blocks in its reactor (default zero:
+         * it blocks at once). While it spins it reaps IO without blocking and watches for work from
+         * other threads, which reaches it without a wake-up through the kernel: the producers find the
+         * loop busy and skip {@link Reactor#wake()}. The spin ends as soon as there is work, when the
+         * next timer is due, or after this long.
+         *
+         * <p>This trades CPU for latency. Where waking a parked thread costs tens of microseconds, a
+         * spinning loop picks up work from another thread in well under one; in exchange its thread stays
+         * busy for up to this long each time it runs out of work, and on the epoll reactor every
+         * non-blocking reap in the spin is an {@code epoll_wait} call (the io_uring reactor reaps from
+         * shared memory and enters the kernel only when it has something to submit or the kernel has
+         * work for it). {@code WakeLatencyBenchmark} measures both choices.
+         *
+         * <p>The spin is timed by the system clock ({@link System#nanoTime()}), timers by the reactor's
+         * ({@link Reactor#nanoTime()}). They are the same clock except on the fake reactor, whose virtual
+         * time moves only while the loop blocks: there a spin holds virtual time still for its length.
+         *
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder<R> spinBeforeBlocking(Duration spinBeforeBlocking) {
+            if (spinBeforeBlocking.isNegative()) {
+                throw new IllegalArgumentException("spinBeforeBlocking must not be negative: " + spinBeforeBlocking);
+            }
+            this.spinBeforeBlocking = spinBeforeBlocking;
             return this;
         }
 
@@ -807,11 +854,36 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
             long deadline = 0;
             if (localQueue.isEmpty() && remoteQueue.isEmpty()) {
                 deadline = nextTimerDeadline();
+                if (spinNanos > 0 && spinUntilWork(deadline)) {
+                    continue;
+                }
                 if (!WAKE_STATE.compareAndSet(this, PROCESSING, WAITING)) {
                     deadline = 0;
                 }
             }
             reactor.waitForWork(deadline, setProcessing);
+        }
+    }
+
+    /**
+     * The idle loop's spin (see <em>Spinning</em> in the class comment): reaps IO without blocking while
+     * operations are in flight, until the wake state is {@code WOKEN}, a completion or a due timer gave
+     * the loop work, or {@link #spinNanos} have passed. Returns whether it stopped for work.
+     */
+    private boolean spinUntilWork(long timerDeadline) throws IOException {
+        long start = System.nanoTime();
+        while (true) {
+            if (inFlightCount > 0) {
+                reactor.waitForWork(0, STILL_PROCESSING);
+            }
+            if ((int) WAKE_STATE.getVolatile(this) == WOKEN || !localQueue.isEmpty()
+                    || (timerDeadline != Reactor.NO_DEADLINE && reactor.nanoTime() - timerDeadline >= 0)) {
+                return true;
+            }
+            if (System.nanoTime() - start >= spinNanos) {
+                return false;
+            }
+            Thread.onSpinWait();
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -51,9 +52,9 @@ public class DescriptorFixture<R extends Reactor> implements ReactorFixture<R> {
     }
 
     @Override
-    public RawExecutor<R> newExecutor() throws IOException {
+    public RawExecutor<R> newExecutor(UnaryOperator<RawExecutor.Builder<R>> settings) throws IOException {
         assumeAvailable();
-        return RawExecutor.create(factory);
+        return settings.apply(RawExecutor.builder(factory)).build();
     }
 
     @Override

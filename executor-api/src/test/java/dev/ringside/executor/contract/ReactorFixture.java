@@ -4,6 +4,7 @@ import dev.ringside.executor.IoSource;
 import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.Reactor;
 import java.io.IOException;
+import java.util.function.UnaryOperator;
 
 /**
  * What a reactor's test provides so the contract suite can run against it: executors, pipes and files.
@@ -12,7 +13,12 @@ import java.io.IOException;
 public interface ReactorFixture<R extends Reactor> {
 
     /** A new executor on a new reactor of the kind under test. */
-    RawExecutor<R> newExecutor() throws IOException;
+    default RawExecutor<R> newExecutor() throws IOException {
+        return newExecutor(UnaryOperator.identity());
+    }
+
+    /** A new executor on a new reactor of the kind under test, with {@code settings} applied to its builder. */
+    RawExecutor<R> newExecutor(UnaryOperator<RawExecutor.Builder<R>> settings) throws IOException;
 
     /** A new pipe whose ends are sources of {@code executor}; empty, with room for at least 4096 bytes. */
     PipeEnds newPipe(RawExecutor<R> executor) throws IOException;

@@ -3,13 +3,15 @@ package dev.ringside.executor.fake;
 import dev.ringside.executor.IoSource;
 import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.contract.ReactorFixture;
+import java.util.function.UnaryOperator;
 
 /** The contract suite's view of {@link FakeReactor}. */
 final class FakeFixture implements ReactorFixture<FakeReactor> {
 
     @Override
-    public RawExecutor<FakeReactor> newExecutor() throws java.io.IOException {
-        return RawExecutor.create(FakeReactor::new);
+    public RawExecutor<FakeReactor> newExecutor(UnaryOperator<RawExecutor.Builder<FakeReactor>> settings)
+            throws java.io.IOException {
+        return settings.apply(RawExecutor.builder(FakeReactor::new)).build();
     }
 
     @Override

@@ -296,6 +296,37 @@ class EpollReactorTest extends TestWithCleanup {
 
     // ---------------------------------------------------------------- wake-ups and waiting
 
+    /**
+     * Work from another thread reaches a loop that spins before blocking without a wake-up: the loop's
+     * wake state stays PROCESSING while it spins, so producers never write the eventfd. Handed to a loop
+     * that blocks at once, the same work, each piece 10 ms after the last (so the loop has parked),
+     * writes it.
+     */
+    @Test
+    void workFromOtherThreadsReachesASpinningLoopWithoutAnEventfdWrite() throws Exception {
+        for (boolean spin : new boolean[] {true, false}) {
+            try (RawExecutor<EpollReactor> executor = RawExecutor.builder(EpollReactor::new)
+                    .spinBeforeBlocking(spin ? Duration.ofMinutes(10) : Duration.ZERO).build()) {
+                Thread loop = Thread.ofPlatform().start(executor::run);
+                for (int i = 0; i < 20; i++) {
+                    Thread.sleep(10);
+                    CompletableFuture<Void> ran = new CompletableFuture<>();
+                    executor.execute(() -> ran.complete(null));
+                    ran.get(10, TimeUnit.SECONDS);
+                }
+                long writes = executor.reactor().wakeWrites();
+                if (spin) {
+                    assertEquals(0, writes, "a spinning loop needs no wake-up");
+                } else {
+                    assertTrue(writes > 0, "a parked loop is woken through the eventfd");
+                }
+                executor.close();
+                loop.join(10_000);
+                assertFalse(loop.isAlive());
+            }
+        }
+    }
+
     @Test
     void aBurstOfWakeUpsFromManyThreadsWritesTheEventfdOnce() throws Exception {
         try (EpollReactor reactor = new EpollReactor()) {

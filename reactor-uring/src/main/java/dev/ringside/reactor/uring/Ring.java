@@ -241,6 +241,16 @@ final class Ring {
         return localCqHead != (int) INT.getAcquire(cqRing, cqTail);
     }
 
+    /**
+     * Whether the kernel raises {@code SQ_TASKRUN} whenever it has task work for this ring: granted
+     * {@code TASKRUN_FLAG}, without {@code DEFER_TASKRUN} (whose deferred work only an enter that
+     * asks for completions runs). Then a reap with nothing to submit needs no enter unless
+     * {@link #kernelNeedsEnter()} says so: every other completion is in the CQ already.
+     */
+    boolean flagsTaskWork() {
+        return (flags & SETUP_TASKRUN_FLAG) != 0 && (flags & SETUP_DEFER_TASKRUN) == 0;
+    }
+
     /** Whether the kernel holds completions that did not fit the CQ, or task work needs an enter. */
     boolean kernelNeedsEnter() {
         return ((int) INT.getAcquire(sqRing, sqFlags) & (SQ_CQ_OVERFLOW | SQ_TASKRUN)) != 0;

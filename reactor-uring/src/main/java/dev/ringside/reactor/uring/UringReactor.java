@@ -74,7 +74,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * ({@link Builder#directSubmitBatch}). When the SQ is full the reactor flushes it with an
  * {@code io_uring_enter} and continues; if even that cannot make room, operations wait in a software
  * backlog, in order: submission never fails for lack of room. Completions that overflow the CQ are
- * kept by the kernel ({@code IORING_FEAT_NODROP}) and flushed by the next enter. The thread running
+ * kept by the kernel ({@code IORING_FEAT_NODROP}) and flushed by the next enter. A {@code waitForWork}
+ * that must not block and has nothing to submit makes no enter when the ring was granted
+ * {@code TASKRUN_FLAG} without {@code DEFER_TASKRUN}: it reaps the CQ from shared memory, and enters
+ * only if the kernel raises {@code IORING_SQ_TASKRUN} or {@code IORING_SQ_CQ_OVERFLOW} (so a loop
+ * that spins before blocking, or runs many short passes, polls without system calls). The thread running
  * the loop registers the ring's descriptor in its table of registered rings
  * ({@code IORING_REGISTER_RING_FDS}, in {@link #onThreadStart()}) and drops it when the loop leaves
  * ({@link #onThreadStop()}), so its enters skip the descriptor lookup; the restrictions allow exactly
@@ -382,6 +386,13 @@ public final class UringReactor implements Reactor {
             if (timeout <= 0) {
                 wait = false;
             }
+        }
+        if (!wait && ring.unsubmitted() == 0 && ring.flagsTaskWork()) {
+            // Nothing to submit, no wait, and the kernel flags the work it has for us: the reap below
+            // enters only if it must (a spinning loop polls here without system calls).
+            setProcessing.run();
+            reapAll();
+            return;
         }
         int result = ring.enter(wait, timeout);
         if (result < 0 && result != -ETIME && result != -EINTR && result != -EBUSY && result != -EAGAIN) {

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -523,4 +524,38 @@ class UringReactorTest {
         }
     }
 
+    /**
+     * A loop spinning before it blocks polls the ring without entering the kernel: with a read in flight
+     * and nothing to submit, its non-blocking reaps read the CQ from shared memory (the ring was granted
+     * TASKRUN_FLAG, so the kernel flags any task work it has for the loop). The read still completes when
+     * another thread writes the pipe outside the executor: the kernel raises the flag, and the loop enters
+     * to run the task work. Before, every poll was an io_uring_enter.
+     */
+    @Test
+    void aSpinningLoopPollsTheRingWithoutEnteringTheKernel() throws Exception {
+        Fd.Pipe pipe = Fd.pipe();
+        try (RawExecutor<UringReactor> executor = RawExecutor.builder(UringReactor::new)
+                        .spinBeforeBlocking(Duration.ofMinutes(10)).build();
+                Fd writeEnd = pipe.writeEnd(); Arena arena = Arena.ofConfined()) {
+            assertTrue(executor.reactor().setupFlags().contains("TASKRUN_FLAG"), executor.reactor().setupFlags());
+            IoSource readEnd = executor.register(pipe.readEnd());
+            IoBuffer buffer = IoBuffer.allocate(8);
+            Thread loop = Thread.ofPlatform().start(executor::run);
+            CompletableFuture<Integer> read = readEnd.read(-1, buffer, new MemRegion(0, 8));
+            long before = executor.submit(() -> executor.reactor().enterCalls()).get(10, TimeUnit.SECONDS);
+            Thread.sleep(100); // the loop spins, polling the pending read
+            long after = executor.submit(() -> executor.reactor().enterCalls()).get(10, TimeUnit.SECONDS);
+            assertTrue(after - before <= 1, "one enter submits the read; the polls make none: " + (after - before));
+            assertFalse(read.isDone());
+            MemorySegment bytes = arena.allocateFrom("x");
+            assertEquals(1, LibC.write(writeEnd.intValue(), bytes, 1));
+            assertEquals(1, read.get(10, TimeUnit.SECONDS), "a completion that arrives while the loop spins is reaped");
+            assertEquals('x', buffer.segment().get(ValueLayout.JAVA_BYTE, 0));
+            readEnd.close();
+            executor.close();
+            loop.join(10_000);
+            assertFalse(loop.isAlive());
+            buffer.close();
+        }
+    }
 }
