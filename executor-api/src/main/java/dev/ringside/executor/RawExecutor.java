@@ -262,9 +262,11 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
          * <p>This trades CPU for latency. Where waking a parked thread costs tens of microseconds, a
          * spinning loop picks up work from another thread in well under one; in exchange its thread stays
          * busy for up to this long each time it runs out of work, and on the epoll reactor every
-         * non-blocking reap in the spin is an {@code epoll_wait} call (the io_uring reactor reaps from
-         * shared memory and enters the kernel only when it has something to submit or the kernel has
-         * work for it). {@code WakeLatencyBenchmark} measures both choices.
+         * non-blocking reap in the spin is an {@code epoll_wait} call. The io_uring reactor reaps from
+         * shared memory, entering the kernel only when it has something to submit, when the kernel flags
+         * work for it, and once every few hundred reaps, if its ring was granted {@code TASKRUN_FLAG}
+         * without {@code DEFER_TASKRUN} (the default ring on Linux 5.19 and later); otherwise every reap
+         * is an {@code io_uring_enter}. {@code WakeLatencyBenchmark} measures both choices.
          *
          * <p>The spin is timed by the system clock ({@link System#nanoTime()}), timers by the reactor's
          * ({@link Reactor#nanoTime()}). They are the same clock except on the fake reactor, whose virtual

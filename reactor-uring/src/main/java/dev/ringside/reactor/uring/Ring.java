@@ -62,6 +62,11 @@ final class Ring {
     private final MemorySegment rsrcUpdate;
     /** io_uring_enter calls made, for the benchmarks' calls-per-operation figure. */
     long enterCalls;
+    /** Reaps that skipped io_uring_enter ({@link #mayReapWithoutEnter}): in all, and since the last enter. */
+    long reapsWithoutEnter;
+    private int reapsSinceEnter;
+    /** A reap after this many that skipped the enter enters anyway; see {@link #mayReapWithoutEnter}. */
+    static final int MAX_REAPS_WITHOUT_ENTER = 256;
 
     private Ring(int fd, int flags, MemorySegment params, MemorySegment sqRing, MemorySegment cqRing,
                  MemorySegment sqes, Arena arena) {
@@ -242,13 +247,24 @@ final class Ring {
     }
 
     /**
-     * Whether the kernel raises {@code SQ_TASKRUN} whenever it has task work for this ring: granted
-     * {@code TASKRUN_FLAG}, without {@code DEFER_TASKRUN} (whose deferred work only an enter that
-     * asks for completions runs). Then a reap with nothing to submit needs no enter unless
-     * {@link #kernelNeedsEnter()} says so: every other completion is in the CQ already.
+     * Whether a non-blocking reap may skip {@code io_uring_enter} this time, reading the CQ from
+     * shared memory only (and entering if {@link #kernelNeedsEnter()} says so): nothing is waiting to
+     * be submitted, and the ring was granted {@code TASKRUN_FLAG} without {@code DEFER_TASKRUN} (whose
+     * deferred work only an enter that asks for completions runs), so the kernel raises
+     * {@code SQ_TASKRUN} when it queues task work for the loop. It raises it only when the thread's
+     * task-work list goes from empty to non-empty, though, and that list is the thread's, not the
+     * ring's: a thread that also drives another ring can have this ring's work queued behind the other's
+     * without the flag. So after {@link #MAX_REAPS_WITHOUT_ENTER} skipped enters the next reap enters
+     * anyway, which bounds the delay to a few microseconds of polling instead of the next timer tick.
      */
-    boolean flagsTaskWork() {
-        return (flags & SETUP_TASKRUN_FLAG) != 0 && (flags & SETUP_DEFER_TASKRUN) == 0;
+    boolean mayReapWithoutEnter() {
+        if ((flags & SETUP_TASKRUN_FLAG) == 0 || (flags & SETUP_DEFER_TASKRUN) != 0 || unsubmitted() != 0
+                || reapsSinceEnter >= MAX_REAPS_WITHOUT_ENTER) {
+            return false;
+        }
+        reapsSinceEnter++;
+        reapsWithoutEnter++;
+        return true;
     }
 
     /** Whether the kernel holds completions that did not fit the CQ, or task work needs an enter. */
@@ -280,6 +296,7 @@ final class Ring {
             enterFlags |= ENTER_REGISTERED_RING;
         }
         enterCalls++;
+        reapsSinceEnter = 0;
         int result = (int) LibC.syscall(SYS_ENTER, target, toSubmit, wait ? 1 : 0, enterFlags, arg, argSize);
         knownSqHead = (int) INT.getAcquire(sqRing, sqHead); // what this enter consumed, even if it failed
         return result;

@@ -77,8 +77,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * kept by the kernel ({@code IORING_FEAT_NODROP}) and flushed by the next enter. A {@code waitForWork}
  * that must not block and has nothing to submit makes no enter when the ring was granted
  * {@code TASKRUN_FLAG} without {@code DEFER_TASKRUN}: it reaps the CQ from shared memory, and enters
- * only if the kernel raises {@code IORING_SQ_TASKRUN} or {@code IORING_SQ_CQ_OVERFLOW} (so a loop
- * that spins before blocking, or runs many short passes, polls without system calls). The thread running
+ * only if the kernel raises {@code IORING_SQ_TASKRUN} or {@code IORING_SQ_CQ_OVERFLOW}, or after
+ * {@value Ring#MAX_REAPS_WITHOUT_ENTER} such reaps in a row (the flag is not raised for every piece
+ * of task work; see {@link Ring#mayReapWithoutEnter()}). So a loop that spins before blocking, or runs
+ * many short passes, polls almost without system calls. The thread running
  * the loop registers the ring's descriptor in its table of registered rings
  * ({@code IORING_REGISTER_RING_FDS}, in {@link #onThreadStart()}) and drops it when the loop leaves
  * ({@link #onThreadStop()}), so its enters skip the descriptor lookup; the restrictions allow exactly
@@ -274,6 +276,11 @@ public final class UringReactor implements Reactor {
         return ring.enterCalls;
     }
 
+    /** Non-blocking waits that reaped without {@code io_uring_enter} (test counter; loop thread). */
+    long reapsWithoutEnter() {
+        return ring.reapsWithoutEnter;
+    }
+
     /**
      * Reads and writes so far that the kernel answered with {@code EAGAIN} instead of waiting, and that
      * the reactor therefore made wait for readiness ({@code POLL_ADD}) and submitted again (loop thread
@@ -387,9 +394,9 @@ public final class UringReactor implements Reactor {
                 wait = false;
             }
         }
-        if (!wait && ring.unsubmitted() == 0 && ring.flagsTaskWork()) {
+        if (!wait && ring.mayReapWithoutEnter()) {
             // Nothing to submit, no wait, and the kernel flags the work it has for us: the reap below
-            // enters only if it must (a spinning loop polls here without system calls).
+            // enters only if it must (a spinning loop polls here almost without system calls).
             setProcessing.run();
             reapAll();
             return;
