@@ -309,13 +309,7 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
         var pipe = closeLater(fixture().newPipe(spinning));
         IoBuffer buffer = closeLater(IoBuffer.allocate(8));
         AtomicReference<Throwable> loopFailure = new AtomicReference<>();
-        Thread loop = Thread.ofPlatform().start(() -> {
-            try {
-                spinning.run();
-            } catch (Throwable t) {
-                loopFailure.set(t);
-            }
-        });
+        Thread loop = startLoop(spinning, loopFailure);
         for (int i = 0; i < 100; i++) {
             CompletableFuture<Boolean> ran = new CompletableFuture<>();
             spinning.execute(() -> ran.complete(spinning.isLoopThread()));
@@ -350,6 +344,17 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
         }
     }
 
+    /** Runs {@code executor}'s loop ({@code run()}) on a new thread; what it throws goes to {@code failure}. */
+    private static Thread startLoop(RawExecutor<?> executor, AtomicReference<Throwable> failure) {
+        return Thread.ofPlatform().start(() -> {
+            try {
+                executor.run();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+    }
+
     @Test
     void closeFromAnotherThreadWhileTheLoopRunsDrainsEverything() throws Exception {
         var pipes = new ArrayList<ReactorFixture.PipeEnds>();
@@ -368,13 +373,7 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
             return never();
         });
         AtomicReference<Throwable> loopFailure = new AtomicReference<>();
-        Thread loop = Thread.ofPlatform().start(() -> {
-            try {
-                executor.run();
-            } catch (Throwable t) {
-                loopFailure.set(t);
-            }
-        });
+        Thread loop = startLoop(executor, loopFailure);
         assertTrue(started.await(10, TimeUnit.SECONDS));
         executor.close();
         loop.join(10_000);
