@@ -157,7 +157,7 @@ public class PingPongBenchmark {
 
     /**
      * The io_uring reactor with {@code SINGLE_ISSUER | DEFER_TASKRUN} ({@code singleIssuer(true)}), which
-     * a runtime whose loop stays on one thread can choose: here the loop runs on the thread that made it.
+     * a runtime whose loop stays on one thread can choose: the first thread to run the loop is bound to it.
      */
     @State(Scope.Thread)
     public static class UringDeferLoop extends Loop {

@@ -25,9 +25,10 @@ final class Reactors {
 
     /**
      * The {@code reactor} parameter value meaning io_uring with {@code SINGLE_ISSUER | DEFER_TASKRUN}
-     * ({@code UringReactor.builder().singleIssuer(true)}): the loop must then run on the thread that made
-     * the executor, which holds for benchmarks that drive it with {@code runUntil} from their setup's
-     * thread (not for those that run the loop on a thread of their own).
+     * ({@code UringReactor.builder().singleIssuer(true)}): the first thread that runs the loop is then the
+     * only one that may run it, and must also close the executor unless the loop is running; this holds
+     * for benchmarks that drive the loop from one thread, and for those that run it on a thread of their
+     * own until it is closed.
      */
     static final String URING_DEFER = "uring-defer";
 

@@ -3,6 +3,7 @@ package dev.ringside.executor.contract;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +25,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -210,8 +212,25 @@ public abstract class DescriptorContract<R extends Reactor> {
         }
         executor.runUntil(executor.sleep(Duration.ofMillis(20)));
         assertEquals(1000, operationsInFlight(executor.reactor()));
-        Thread closer = Thread.ofPlatform().start(executor::close); // from a thread other than the loop's
+        AtomicReference<Throwable> closeFailure = new AtomicReference<>();
+        Thread closer = Thread.ofPlatform().start(() -> { // from a thread other than the loop's
+            try {
+                executor.close();
+            } catch (Throwable t) {
+                closeFailure.set(t);
+            }
+        });
         closer.join();
+        if (!fixture().loopMayMoveBetweenThreads()) {
+            // The documented exception: the loop is bound to this thread, which last ran it; another
+            // thread may not drain it while it idles, and is told so before it touches the reactor.
+            assertInstanceOf(IllegalStateException.class, closeFailure.get());
+            assertFalse(executor.isTerminated(), "a refused close drains nothing");
+            assertEquals(1000, operationsInFlight(executor.reactor()));
+            executor.close();
+        } else {
+            assertNull(closeFailure.get());
+        }
         assertTrue(executor.isTerminated());
         for (int i = 0; i < buffers.size(); i++) {
             assertTrue(reads.get(i).isCancelled(), "read " + i + " failed with CancellationException: " + reads.get(i));

@@ -36,13 +36,29 @@ public class DescriptorFixture<R extends Reactor> implements ReactorFixture<R> {
     private final String name;
     private final ReactorFactory<R> factory;
     private final Supplier<Optional<String>> unavailabilityCause;
+    private final boolean loopMayMoveBetweenThreads;
     /** Pipe write ends by source, so that {@link #fill} can reach the descriptor. */
     private final Map<IoSource, Integer> writeEnds = new IdentityHashMap<>();
 
     public DescriptorFixture(String name, ReactorFactory<R> factory, Supplier<Optional<String>> unavailabilityCause) {
+        this(name, factory, unavailabilityCause, true);
+    }
+
+    /**
+     * A fixture whose reactor, if {@code loopMayMoveBetweenThreads} is false, binds the loop to the
+     * first thread that runs it; see {@link ReactorFixture#loopMayMoveBetweenThreads()}.
+     */
+    public DescriptorFixture(String name, ReactorFactory<R> factory, Supplier<Optional<String>> unavailabilityCause,
+                             boolean loopMayMoveBetweenThreads) {
         this.name = name;
         this.factory = factory;
         this.unavailabilityCause = unavailabilityCause;
+        this.loopMayMoveBetweenThreads = loopMayMoveBetweenThreads;
+    }
+
+    @Override
+    public boolean loopMayMoveBetweenThreads() {
+        return loopMayMoveBetweenThreads;
     }
 
     /** Skips the calling test, saying why, when the reactor cannot work here. */

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
@@ -154,17 +155,24 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
 
     @Test
     void onlyOneThreadRunsTheLoop() throws Exception {
-        CountDownLatch running = new CountDownLatch(1);
+        // The loop runs on this thread (a reactor may bind to the first thread that runs it; see
+        // ReactorFixture#loopMayMoveBetweenThreads); another thread tries to run it meanwhile.
         CompletableFuture<Void> release = new CompletableFuture<>();
-        Thread loop = Thread.ofPlatform().start(() -> executor.runUntil(executor.spawn(() -> {
-            running.countDown();
+        AtomicReference<Object> runUntilElsewhere = new AtomicReference<>(), runElsewhere = new AtomicReference<>();
+        Task<Void> holder = executor.spawn(() -> {
+            Thread.ofPlatform().start(() -> {
+                runUntilElsewhere.set(outcome(() -> executor.runUntil(never())));
+                runElsewhere.set(outcome(() -> {
+                    executor.run();
+                    return null;
+                }));
+                executor.execute(() -> release.complete(null));
+            });
             return release;
-        })));
-        assertTrue(running.await(10, TimeUnit.SECONDS));
-        assertThrows(IllegalStateException.class, () -> executor.runUntil(never()));
-        assertThrows(IllegalStateException.class, () -> executor.run());
-        executor.execute(() -> release.complete(null));
-        loop.join();
+        });
+        executor.runUntil(holder);
+        assertInstanceOf(IllegalStateException.class, runUntilElsewhere.get(), "runUntil on another thread");
+        assertInstanceOf(IllegalStateException.class, runElsewhere.get(), "run on another thread");
         AtomicReference<Throwable> nested = new AtomicReference<>();
         inTask(() -> {
             try {
@@ -175,6 +183,15 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
             return CompletableFuture.completedFuture(null);
         });
         assertInstanceOf(IllegalStateException.class, nested.get(), "a task cannot drive its own loop");
+    }
+
+    /** What {@code call} returned, or what it threw. */
+    private static Object outcome(Callable<?> call) {
+        try {
+            return call.call();
+        } catch (Throwable t) {
+            return t;
+        }
     }
 
     @Test

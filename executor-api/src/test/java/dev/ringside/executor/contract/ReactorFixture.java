@@ -34,6 +34,17 @@ public interface ReactorFixture<R extends Reactor> {
         return false;
     }
 
+    /**
+     * Whether the executor's loop may run on a thread other than the first that ran it, and be drained
+     * by a {@code close()} on another thread while it idles (default true). A reactor bound to one
+     * thread answers false (io_uring with {@code SINGLE_ISSUER}); where a test moves the loop, the
+     * suite then expects the documented refusal, an {@link IllegalStateException} before the reactor
+     * is touched, and carries on on the bound thread.
+     */
+    default boolean loopMayMoveBetweenThreads() {
+        return true;
+    }
+
     /** The two ends of a pipe. */
     record PipeEnds(IoSource readEnd, IoSource writeEnd) implements AutoCloseable {
         @Override

@@ -55,6 +55,11 @@ final class Ring {
     private int knownSqHead;
     private int localCqHead;
     private boolean closed;
+    /**
+     * Whether the ring is enabled ({@code IORING_REGISTER_ENABLE_RINGS}); until then the kernel refuses
+     * {@code io_uring_enter} with {@code EBADFD} and holds nothing of ours. Loop-confined.
+     */
+    private boolean enabled;
     /** The thread whose registered-ring table holds this ring, or null; see {@link #registerForThisThread}. */
     private Thread registeredThread;
     /** This ring's index in {@link #registeredThread}'s table. */
@@ -103,7 +108,9 @@ final class Ring {
     /**
      * Sets up a ring of {@code entries} SQEs and twice as many CQEs, asking for {@code wantedFlags} and
      * dropping, one at a time, each optional flag the kernel refuses with {@code EINVAL}; starts it
-     * disabled, restricts it to {@link Uring#ALLOWED_OPS} with no SQE flags, and enables it.
+     * disabled, restricts it to {@link Uring#ALLOWED_OPS} with no SQE flags, and enables it, except a
+     * ring granted {@code SINGLE_ISSUER}: the kernel binds that to the thread that enables it, so it
+     * stays disabled until the thread that is to submit calls {@link #enable()}.
      *
      * @param arena memory the ring keeps for the loop (timeout arguments); the caller owns it
      */
@@ -150,9 +157,11 @@ final class Ring {
                 }
                 sqes = map(fd, SQE_SIZE * sqCount, OFF_SQES, "SQE array");
                 restrict(fd, setup);
-                ErrnoException.check("io_uring_register(IORING_REGISTER_ENABLE_RINGS)",
-                        LibC.syscall(SYS_REGISTER, fd, REGISTER_ENABLE_RINGS, 0, 0, 0, 0));
-                return new Ring(fd, flags & ~SETUP_R_DISABLED, params, sqRing, cqRing, sqes, arena);
+                Ring ring = new Ring(fd, flags & ~SETUP_R_DISABLED, params, sqRing, cqRing, sqes, arena);
+                if ((flags & SETUP_SINGLE_ISSUER) == 0) {
+                    ring.enable();
+                }
+                return ring;
             } catch (ErrnoException | RuntimeException e) {
                 unmap(sqes);
                 if (cqRing != sqRing) {
@@ -196,6 +205,22 @@ final class Ring {
         if (segment != null) {
             LibC.munmap(segment.address(), segment.byteSize());
         }
+    }
+
+    /**
+     * Enables the ring. With {@code SINGLE_ISSUER} the kernel makes the calling thread the only one
+     * that may submit to it or wait on it from now on ({@code EEXIST} for any other), for the ring's
+     * whole life.
+     */
+    void enable() throws ErrnoException {
+        ErrnoException.check("io_uring_register(IORING_REGISTER_ENABLE_RINGS)",
+                LibC.syscall(SYS_REGISTER, fd, REGISTER_ENABLE_RINGS, 0, 0, 0, 0));
+        enabled = true;
+    }
+
+    /** Whether {@link #enable()} ran; a ring never enabled never received an SQE. */
+    boolean isEnabled() {
+        return enabled;
     }
 
     /** Free SQEs. */

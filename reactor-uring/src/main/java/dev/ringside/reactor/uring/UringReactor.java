@@ -18,6 +18,7 @@ import dev.ringside.executor.linux.Errno;
 import dev.ringside.executor.linux.LibC;
 import dev.ringside.executor.linux.Linux;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -123,6 +124,13 @@ public final class UringReactor implements Reactor {
     /** Operations and cancel targets (boxed user_data) that did not fit the SQ, in order. */
     private final ArrayDeque<Object> backlog = new ArrayDeque<>();
     private boolean wakeArmed;
+    /**
+     * The thread a {@code SINGLE_ISSUER} ring is bound to, or null until one runs the loop; see
+     * {@link #bindIssuer()}. Written once, by the first thread to run the loop; read by the threads that
+     * run it later, which take the loop from the executor after it (an atomic hand-over that orders this
+     * write before their read).
+     */
+    private Thread issuer;
     private CompletableFuture<Void> drain;
     private boolean closed;
     private boolean registrationRefusalLogged;
@@ -192,10 +200,17 @@ public final class UringReactor implements Reactor {
         }
 
         /**
-         * Also asks for {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN} (default off). The kernel then
-         * accepts submissions only from the thread that created the reactor, so the executor's loop
-         * must always run there, and the executor must be closed from it. That thread must be a
-         * platform thread: the kernel sees a virtual thread's current carrier, which can change.
+         * Also asks for {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN} (default off): the kernel skips
+         * locking on submission and runs completion work only when the loop asks for completions, which
+         * makes each round trip cheaper (see the README's figures). The price is a thread binding. The
+         * ring stays disabled until the first thread runs the executor's loop ({@code run},
+         * {@code runUntil}, or a {@code close} that drains it); that thread enables it and is from then
+         * on the only one the kernel lets submit or wait. So the executor may be built on any thread,
+         * but every later {@code run}/{@code runUntil} must be on the same thread, and so must a
+         * {@code close} while no loop runs (a {@code close} from elsewhere while the loop runs is fine:
+         * the loop drains). Another thread gets an {@link IllegalStateException} that names both
+         * threads, before it touches the ring. The thread must be a platform thread: the kernel sees a
+         * virtual thread's current carrier, which can change.
          */
         public Builder singleIssuer(boolean singleIssuer) {
             this.singleIssuer = singleIssuer;
@@ -357,11 +372,41 @@ public final class UringReactor implements Reactor {
      */
     @Override
     public void onThreadStart() {
+        if ((ring.flags & SETUP_SINGLE_ISSUER) != 0) {
+            bindIssuer();
+        }
         int result = ring.registerForThisThread();
         if (result < 0 && !registrationRefusalLogged) {
             registrationRefusalLogged = true;
             LOG.log(System.Logger.Level.DEBUG, "io_uring ring fd not registered for thread {0} ({1}); entering by descriptor",
                     Thread.currentThread().getName(), Errno.symbol(-result));
+        }
+    }
+
+    /**
+     * A {@code SINGLE_ISSUER} ring: the first thread to run the loop enables the ring, which makes it the
+     * ring's only issuer for good; any other thread is refused here, before it could touch the ring, with
+     * an {@link IllegalStateException} naming both threads (the kernel would answer its every
+     * {@code io_uring_enter} with {@code EEXIST}).
+     */
+    private void bindIssuer() {
+        Thread me = Thread.currentThread();
+        if (issuer == null) {
+            if (me.isVirtual()) {
+                throw new IllegalStateException("UringReactor: a SINGLE_ISSUER ring (singleIssuer(true)) needs a platform "
+                        + "thread to run its loop; " + me + " is virtual, and the kernel sees whichever carrier it is mounted on");
+            }
+            try {
+                ring.enable();
+            } catch (ErrnoException e) {
+                throw new UncheckedIOException(e);
+            }
+            issuer = me;
+        } else if (issuer != me) {
+            throw new IllegalStateException("UringReactor: the ring was set up with SINGLE_ISSUER (singleIssuer(true)) and "
+                    + "is bound to thread \"" + issuer.getName() + "\", the first to run the executor's loop; thread \""
+                    + me.getName() + "\" cannot submit to it or reap it. Run and close the executor on \""
+                    + issuer.getName() + "\", or build the reactor without singleIssuer(true)");
         }
     }
 
@@ -481,7 +526,9 @@ public final class UringReactor implements Reactor {
             return;
         }
         closed = true;
-        if (drain == null && ops.size() == 0 && backlog.isEmpty() && wakeArmed) {
+        if (!ring.isEnabled()) {
+            wakeArmed = false; // its SQE was written, never submitted: the kernel holds nothing of ours
+        } else if (drain == null && ops.size() == 0 && backlog.isEmpty() && wakeArmed) {
             dropWakeRead(); // closed without an executor's drain, e.g. unused (the availability probe)
         }
         wakeGate.getAndAdd(GATE_CLOSED);

@@ -35,6 +35,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeAll;
@@ -158,6 +160,95 @@ class UringReactorTest {
             readEnd.close();
             writeEnd.close();
         }
+    }
+
+    /**
+     * A {@code SINGLE_ISSUER} ring binds to the first thread that runs the loop, not to the one that
+     * built the executor. Another thread that tries to run the idle loop, or to close the executor while
+     * no loop runs, is refused before it touches the ring, with a message naming both threads; the bound
+     * thread then still runs the loop, and its close drains a read left pending: the buffer comes back
+     * and no descriptor stays open.
+     */
+    @Test
+    void aSingleIssuerRingIsBoundToTheFirstThreadThatRunsTheLoop() throws Exception {
+        long descriptorsBefore = openDescriptors();
+        ExecutorService bound = Executors.newSingleThreadExecutor(runnable -> new Thread(runnable, "bound-loop"));
+        IoBuffer buffer = IoBuffer.allocate(8);
+        try {
+            RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor.builder().singleIssuer(true).factory());
+            assertTrue(executor.reactor().setupFlags().contains("SINGLE_ISSUER"), executor.reactor().setupFlags());
+            Fd.Pipe pipe = Fd.pipe();
+            IoSource readEnd = executor.register(pipe.readEnd());
+            IoSource writeEnd = executor.register(pipe.writeEnd());
+            CompletableFuture<Integer> first = readEnd.read(-1, buffer, new MemRegion[] {new MemRegion(0, 3)});
+            writeEnd.write(-1, "one".getBytes()); // issued here, before any loop ran
+            assertEquals(3, bound.submit(() -> executor.runUntil(first)).get(10, TimeUnit.SECONDS));
+
+            CompletableFuture<Integer> second = readEnd.read(-1, buffer, new MemRegion[] {new MemRegion(0, 3)});
+            IllegalStateException run = assertThrows(IllegalStateException.class, () -> executor.runUntil(second));
+            String here = Thread.currentThread().getName();
+            assertTrue(run.getMessage().contains("\"bound-loop\"") && run.getMessage().contains("\"" + here + "\""),
+                    run.getMessage());
+            writeEnd.write(-1, "two".getBytes());
+            assertEquals(3, bound.submit(() -> executor.runUntil(second)).get(10, TimeUnit.SECONDS),
+                    "the bound thread still runs the loop after the refusal");
+
+            CompletableFuture<Integer> pending = readEnd.read(-1, buffer, new MemRegion[] {new MemRegion(0, 3)});
+            bound.submit(() -> executor.runUntil(executor.sleep(Duration.ofMillis(20))))
+                    .get(10, TimeUnit.SECONDS); // the loop waits, so the read is in the kernel
+            assertEquals(2, buffer.refCount(), "the pending read holds the buffer");
+            readEnd.close();
+            writeEnd.close();
+            IllegalStateException close = assertThrows(IllegalStateException.class, executor::close);
+            assertTrue(close.getMessage().contains("\"bound-loop\""), close.getMessage());
+            assertFalse(pending.isDone(), "a refused close drains nothing");
+            bound.submit(executor::close).get(10, TimeUnit.SECONDS);
+            assertTrue(pending.isCancelled(), "the bound thread's close drained the pending read");
+            assertEquals(1, buffer.refCount(), "the kernel handed the buffer back");
+        } finally {
+            bound.shutdown();
+            buffer.release();
+        }
+        assertEquals(descriptorsBefore, openDescriptors(), "no descriptor left open");
+    }
+
+    /** A virtual thread cannot become a ring's single issuer; a platform thread can, after the refusal. */
+    @Test
+    void aSingleIssuerRingRefusesAVirtualThread() throws Exception {
+        try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor.builder().singleIssuer(true).factory())) {
+            CompletableFuture<Throwable> refusal = new CompletableFuture<>();
+            Thread.ofVirtual().start(() -> {
+                try {
+                    executor.runUntil(executor.spawn(() -> CompletableFuture.completedFuture(null)));
+                    refusal.complete(null);
+                } catch (Throwable t) {
+                    refusal.complete(t);
+                }
+            });
+            Throwable refused = refusal.get(10, TimeUnit.SECONDS);
+            assertInstanceOf(IllegalStateException.class, refused);
+            assertTrue(refused.getMessage().contains("virtual"), refused.getMessage());
+            IoSource events = executor.register(Fd.eventfd(0, false));
+            assertNull(executor.runUntil(events.nop()), "this platform thread binds the ring and uses it");
+            events.close();
+        }
+    }
+
+    /** How many descriptors this process has open ({@code /proc/self/fd}, the listing's own included). */
+    private static long openDescriptors() throws IOException {
+        try (var entries = Files.list(Path.of("/proc/self/fd"))) {
+            return entries.count();
+        }
+    }
+
+    /** A single-issuer reactor closed before any loop ran never enabled its ring: nothing to drain or leak. */
+    @Test
+    void aSingleIssuerReactorClosedUnusedLeaksNothing() throws IOException {
+        long descriptorsBefore = openDescriptors();
+        UringReactor reactor = UringReactor.builder().singleIssuer(true).build();
+        reactor.close();
+        assertFalse(reactor.leakedOnClose(), "the wake-up read was never submitted");
+        assertEquals(descriptorsBefore, openDescriptors(), "ring and eventfd closed");
     }
 
     @Test

@@ -1,0 +1,15 @@
+package dev.ringside.reactor.uring;
+
+import dev.ringside.executor.contract.DescriptorFixture;
+import dev.ringside.executor.contract.IoSourceContract;
+import dev.ringside.executor.contract.ReactorFixture;
+
+/** The contract suite against io_uring with {@code SINGLE_ISSUER | DEFER_TASKRUN}. */
+class UringSingleIssuerIoSourceContractTest extends IoSourceContract<UringReactor> {
+    private final DescriptorFixture<UringReactor> fixture = UringFixture.singleIssuer();
+
+    @Override
+    protected ReactorFixture<UringReactor> fixture() {
+        return fixture;
+    }
+}
