@@ -86,6 +86,25 @@ public abstract class AbstractIoSource implements IoSource {
      */
     protected abstract void cancel(IoOperation operation);
 
+    /**
+     * Makes {@code number}, a descriptor the reactor opened for this source's own calls (such as a
+     * private non-blocking description of the same pipe), close together with the source's descriptor:
+     * once the source is closed and no operation holds the descriptor any more. So the number stays
+     * open while any operation of this source is in flight. At most once, before the source is handed
+     * out (from {@link Reactor#newSource}).
+     *
+     * @throws IllegalStateException if the source has no descriptor, or the descriptor is already closed,
+     *         or this was called before; {@code number} is then closed at once
+     * @throws IllegalArgumentException if {@code number} is negative or the source's own descriptor
+     */
+    protected final void closeWithDescriptor(int number) {
+        if (fd == null) {
+            LibC.close(number);
+            throw new IllegalStateException("closeWithDescriptor: the source has no descriptor");
+        }
+        fd.closeTogether(number);
+    }
+
     /** The descriptor this source owns; null for a source made with a label. */
     protected final Fd fd() {
         return fd;

@@ -37,7 +37,9 @@ import java.util.Objects;
  * when the state is {@code CLOSED} (1); no transition leaves that state ({@code retain} and
  * {@code close} need the bit clear, {@code release} needs a hold), so the one thread whose
  * compare-and-set produces it is the only caller of {@code close(2)}. Once the bit is set no hold can
- * be taken, so after {@code close()} the count only falls.
+ * be taken, so after {@code close()} the count only falls. A reactor may give an {@code Fd} a second
+ * number of its own to close with it ({@link #closeTogether}); the same transition closes that one,
+ * right after this one.
  *
  * <p><b>Threads.</b> Every method may be called from any thread. {@link #intValue()} is for the owner:
  * an operation must use the number returned by {@link #retain()}, which stays valid until its
@@ -68,6 +70,11 @@ public final class Fd implements AutoCloseable {
     private final int fd;
     @SuppressWarnings("unused") // accessed through STATE; 0 = owned, no holds
     private volatile int state;
+    /**
+     * A second number closed right after this one, or -1; see {@link #closeTogether}. Written once, under
+     * a hold, so the state transition that closes the number (a later compare-and-set) sees it.
+     */
+    private volatile int companion = -1;
 
     private Fd(int fd) {
         this.fd = fd;
@@ -373,11 +380,47 @@ public final class Fd implements AutoCloseable {
         return (int) STATE.getVolatile(this) >>> 1;
     }
 
+    /**
+     * Makes {@code number}, a descriptor opened for the use of this one's operations (a reactor's private
+     * description of the same pipe), close right after this one: when the owner has closed and no
+     * operation holds it. So {@code number} is open whenever an operation holds this descriptor. At most
+     * once. If this descriptor is already closed, {@code number} is closed at once and
+     * {@link IllegalStateException} thrown.
+     */
+    void closeTogether(int number) {
+        if (number < 0 || number == fd) {
+            throw new IllegalArgumentException("Fd " + fd + " cannot close " + number + " with it");
+        }
+        try {
+            retain(); // the closing transition cannot happen before the release below, which publishes companion
+        } catch (IllegalStateException e) {
+            closeQuietly(number);
+            throw e;
+        }
+        try {
+            if (companion != -1) {
+                closeQuietly(number);
+                throw new IllegalStateException("Fd " + fd + " already closes " + companion + " with it");
+            }
+            companion = number;
+        } finally {
+            release();
+        }
+    }
+
     /** Reached exactly once, by the transition of the state to {@code CLOSED} with no holds. */
     private void closeNumber() {
-        int result = LibC.close(fd);
+        closeQuietly(fd);
+        int second = companion;
+        if (second != -1) {
+            closeQuietly(second);
+        }
+    }
+
+    private static void closeQuietly(int number) {
+        int result = LibC.close(number);
         if (result < 0) {
-            LOG.log(System.Logger.Level.WARNING, () -> new ErrnoException("close(fd " + fd + ")", -result).getMessage());
+            LOG.log(System.Logger.Level.WARNING, () -> new ErrnoException("close(fd " + number + ")", -result).getMessage());
         }
     }
 

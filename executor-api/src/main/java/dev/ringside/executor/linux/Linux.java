@@ -168,7 +168,7 @@ public final class Linux {
     /** Offset of {@code stx_mode} (a {@code __u16}) in {@code struct statx}, whose size is 256. */
     public static final int STATX_MODE_OFFSET = 28;
     /** File type bits of a mode, and the types: regular file, directory, block device. */
-    public static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFBLK = 0060000;
+    public static final int S_IFMT = 0170000, S_IFREG = 0100000, S_IFDIR = 0040000, S_IFBLK = 0060000, S_IFIFO = 0010000;
 
     /**
      * Throws {@link UnsupportedOperationException} unless this is Linux on x86_64 or aarch64, the

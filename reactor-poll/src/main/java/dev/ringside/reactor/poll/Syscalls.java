@@ -21,6 +21,10 @@ final class Syscalls {
     private static final long SYS_RECVFROM = Linux.AARCH64 ? 207 : 45;
     private static final long SYS_SENDTO = Linux.AARCH64 ? 206 : 44;
     private static final long SYS_EPOLL_PWAIT2 = 441;
+    private static final long SYS_READ = Linux.AARCH64 ? 63 : 0;
+    private static final long SYS_WRITE = Linux.AARCH64 ? 64 : 1;
+    private static final long SYS_READV = Linux.AARCH64 ? 65 : 19;
+    private static final long SYS_WRITEV = Linux.AARCH64 ? 66 : 20;
 
     /** {@code struct msghdr}: 56 bytes on LP64; {@code msg_iov} at 16, {@code msg_iovlen} at 24. */
     static final long MSGHDR_SIZE = 56, MSGHDR_IOV = 16, MSGHDR_IOVLEN = 24;
@@ -36,6 +40,26 @@ final class Syscalls {
     /** {@code pwritev2(fd, iov, count, offset, flags)}; see {@link #preadv2}. */
     static long pwritev2(int fd, long iov, int count, long offset, int flags) {
         return LibC.syscall(SYS_PWRITEV2, fd, iov, count, offset, 0, flags);
+    }
+
+    /** {@code read(fd, buf, length)} into memory at address {@code buf}. */
+    static long read(int fd, long buf, long length) {
+        return LibC.syscall(SYS_READ, fd, buf, length, 0, 0, 0);
+    }
+
+    /** {@code write(fd, buf, length)} from memory at address {@code buf}. */
+    static long write(int fd, long buf, long length) {
+        return LibC.syscall(SYS_WRITE, fd, buf, length, 0, 0, 0);
+    }
+
+    /** {@code readv(fd, iov, count)}. */
+    static long readv(int fd, long iov, int count) {
+        return LibC.syscall(SYS_READV, fd, iov, count, 0, 0, 0);
+    }
+
+    /** {@code writev(fd, iov, count)}. */
+    static long writev(int fd, long iov, int count) {
+        return LibC.syscall(SYS_WRITEV, fd, iov, count, 0, 0, 0);
     }
 
     static long recvmsg(int fd, long msghdr, int flags) {

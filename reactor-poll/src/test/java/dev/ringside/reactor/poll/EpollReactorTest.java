@@ -457,7 +457,8 @@ class EpollReactorTest extends TestWithCleanup {
         Fd.Pipe pipe = Fd.pipe();
         IoSource pipeRead = later(executor.register(pipe.readEnd()));
         later(executor.register(pipe.writeEnd()));
-        assertEquals("NOWAIT/NOWAIT", EpollReactor.strategies(pipeRead), "a pipe starts with preadv2/pwritev2");
+        assertEquals("PRIVATE/PRIVATE", EpollReactor.strategies(pipeRead),
+                "a pipe starts with plain calls on a private description");
 
         // One region: recv/send with MSG_DONTWAIT; a recv that finds nothing waits.
         byte[] one = new byte[4];
@@ -481,6 +482,118 @@ class EpollReactorTest extends TestWithCleanup {
         assertEquals("DONTWAIT/DONTWAIT", EpollReactor.strategies(a));
         assertEquals(aFlags, LibC.fcntl(aFd, Linux.F_GETFL, 0));
         assertEquals(bFlags, LibC.fcntl(bFd, Linux.F_GETFL, 0));
+    }
+
+    /**
+     * A pipe is read and written with plain {@code read}/{@code write} on a private non-blocking
+     * description of it: the caller's descriptions keep their flags, and each private description is
+     * open exactly as long as its source's descriptor, so a read pending when the source is closed keeps
+     * both open until it completes, and then both close.
+     */
+    @Test
+    void pipesUseAPrivateNonBlockingDescriptionThatClosesWithTheSource() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        long before = openDescriptors();
+        Fd.Pipe pipe = Fd.pipe();
+        int readFd = pipe.readEnd().intValue(), writeFd = pipe.writeEnd().intValue();
+        IoSource readEnd = executor.register(pipe.readEnd());
+        IoSource writeEnd = executor.register(pipe.writeEnd());
+        assertEquals("PRIVATE/PRIVATE", EpollReactor.strategies(readEnd));
+        assertEquals("PRIVATE/PRIVATE", EpollReactor.strategies(writeEnd));
+        assertEquals(before + 4, openDescriptors(), "two pipe ends and a private description of each");
+        long attempts = executor.reactor().attemptCalls();
+        byte[] into = new byte[4];
+        CompletableFuture<Integer> read = readEnd.read(-1, into);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(read.isDone(), "an empty pipe: the read waits");
+        assertEquals(4, executor.runUntil(writeEnd.write(-1, bytes("ping"))));
+        assertEquals(4, executor.runUntil(read));
+        assertArrayEquals(bytes("ping"), into);
+        assertTrue(executor.reactor().attemptCalls() > attempts, "the calls went through the reactor's attempts");
+        assertEquals(0, LibC.fcntl(readFd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK, "the caller's read end is untouched");
+        assertEquals(0, LibC.fcntl(writeFd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK, "the caller's write end is untouched");
+
+        // Several regions: readv/writev on the private descriptions.
+        IoBuffer gathered = later(IoBuffer.copyOf(bytes("..AA...BBB")));
+        IoBuffer scattered = later(IoBuffer.allocate(16));
+        CompletableFuture<Integer> vectoredRead = readEnd.read(-1, scattered, new MemRegion(8, 2), new MemRegion(0, 3));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(vectoredRead.isDone(), "readv found nothing: the read waits");
+        assertEquals(5, executor.runUntil(writeEnd.write(-1, gathered, new MemRegion(2, 2), new MemRegion(7, 3))));
+        assertEquals(5, executor.runUntil(vectoredRead));
+        assertArrayEquals(bytes("AA"), scattered.toByteArray(8, 2));
+        assertArrayEquals(bytes("BBB"), scattered.toByteArray(0, 3));
+
+        IoBuffer buffer = later(IoBuffer.allocate(8));
+        CompletableFuture<Integer> pending = readEnd.read(-1, buffer, new MemRegion(0, 8));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        readEnd.close();
+        assertEquals(before + 4, openDescriptors(), "the pending read holds the read end and its private description");
+        assertEquals(4, executor.runUntil(writeEnd.write(-1, bytes("late"))));
+        assertEquals(4, executor.runUntil(pending), "an operation in flight completes after its source closed");
+        assertEquals(before + 2, openDescriptors(), "the read end and its private description closed together");
+        writeEnd.close();
+        assertEquals(before, openDescriptors(), "the write end and its private description closed together");
+    }
+
+    /**
+     * A pipe in packet mode ({@code pipe2(O_DIRECT)}) keeps the caller's description: packet mode belongs
+     * to the writing description, and each write stays one packet, which a longer read returns alone.
+     */
+    @Test
+    void aPacketModePipeKeepsItsPacketsAndGetsNoPrivateDescription() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        int[] ends = new int[2];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment fds = arena.allocate(8, 4);
+            assertEquals(0, LibC.pipe2(fds, Linux.O_DIRECT | Linux.O_CLOEXEC), "pipe2(O_DIRECT)");
+            ends[0] = fds.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
+            ends[1] = fds.get(java.lang.foreign.ValueLayout.JAVA_INT, 4);
+        }
+        IoSource readEnd = later(executor.register(Fd.adopt(ends[0])));
+        IoSource writeEnd = later(executor.register(Fd.adopt(ends[1])));
+        assertEquals("NOWAIT/NOWAIT", EpollReactor.strategies(writeEnd), "packet mode: the caller's description, RWF_NOWAIT");
+        assertEquals(2, executor.runUntil(writeEnd.write(-1, bytes("ab"))));
+        assertEquals(2, executor.runUntil(writeEnd.write(-1, bytes("cd"))));
+        byte[] into = new byte[8];
+        assertEquals(2, executor.runUntil(readEnd.read(-1, into)), "one packet per read");
+        assertEquals(2, executor.runUntil(readEnd.read(-1, into)));
+        assertArrayEquals(bytes("cd"), Arrays.copyOf(into, 2));
+    }
+
+    /** Where no private description can be opened (the test hook stands for a missing {@code /proc}), pipes use {@code RWF_NOWAIT}. */
+    @Test
+    void withoutAPrivateDescriptionPipesUseRwfNowait() throws Exception {
+        RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
+        Fd.Pipe pipe = Fd.pipe();
+        int readFd = pipe.readEnd().intValue();
+        IoSource readEnd, writeEnd;
+        long before = openDescriptors();
+        EpollReactor.privateDescriptionsDisabledForTest = true;
+        try {
+            readEnd = later(executor.register(pipe.readEnd()));
+            writeEnd = later(executor.register(pipe.writeEnd()));
+        } finally {
+            EpollReactor.privateDescriptionsDisabledForTest = false;
+        }
+        assertEquals("NOWAIT/NOWAIT", EpollReactor.strategies(readEnd));
+        assertEquals(before, openDescriptors(), "no descriptor of the reactor's own");
+        byte[] into = new byte[4];
+        CompletableFuture<Integer> read = readEnd.read(-1, into);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(read.isDone(), "RWF_NOWAIT found nothing: the read waits");
+        assertEquals(4, executor.runUntil(writeEnd.write(-1, bytes("pong"))));
+        assertEquals(4, executor.runUntil(read));
+        assertArrayEquals(bytes("pong"), into);
+        assertEquals("NOWAIT/NOWAIT", EpollReactor.strategies(readEnd));
+        assertEquals(0, LibC.fcntl(readFd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK);
+    }
+
+    /** How many descriptors this process has open ({@code /proc/self/fd}, the listing's own included). */
+    private static long openDescriptors() throws IOException {
+        try (var entries = Files.list(Path.of("/proc/self/fd"))) {
+            return entries.count();
+        }
     }
 
     @Test
