@@ -83,8 +83,11 @@ import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
  * {@link Reactor#onExecutorDrop()} and keeps the loop reaping (blocking, not spinning) until the
  * reactor reports every operation handed back or the drain deadline passes, then closes the reactor
  * and the blocking pool. Past the deadline the operations still held by the kernel are logged and their
- * memory is leaked, never freed. The drain runs on the loop thread if a loop is running, else on the
- * thread calling {@code close()}.
+ * memory is leaked, never freed. The drain runs on the loop thread if a loop is running (a
+ * {@code runUntil} whose stage completes meanwhile drains before it returns), else on the thread
+ * calling {@code close()}. A reactor bound to one thread (io_uring with {@code singleIssuer(true)})
+ * refuses a drain on any other: {@code close()} there throws {@link IllegalStateException} and leaves
+ * the executor closing (refusing work, not terminated) until the bound thread runs or closes it.
  *
  * @param <R> the reactor type
  */
@@ -503,6 +506,10 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
      * pool. Any thread, idempotent. Returns once the executor is terminated, except when called from
      * the loop thread itself (from a task), where it returns at once and the loop drains after the
      * current item.
+     *
+     * @throws IllegalStateException if no loop is running and the reactor is bound to another thread
+     *         ({@link Reactor#onThreadStart()}); the executor stays closing, and a {@code close()} on the
+     *         bound thread finishes it
      */
     @Override
     public void close() {
@@ -847,6 +854,9 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
             queueDueTimers();
             runBatch();
             if (until != null && until.isDone()) {
+                if (lifecycle == CLOSING) {
+                    continue; // a close() is waiting for this loop (or came from a task): drain first
+                }
                 return;
             }
             if (state == SHUTDOWN && quiescent()) {

@@ -32,6 +32,10 @@ public interface Reactor extends AutoCloseable {
      * A loop starts on the current thread. A reactor that needs a single issuer thread binds to it
      * here. Called before the first {@link #waitForWork} of every {@code run}/{@code runUntil}, and
      * before {@link RawExecutor#close()} drains on a thread that runs no loop.
+     *
+     * @throws IllegalStateException if the reactor is bound to another thread and cannot be driven from
+     *         this one; the message names both. The executor then lets go of the loop and the call that
+     *         wanted to run it ({@code run}, {@code runUntil} or {@code close}) throws it.
      */
     void onThreadStart();
 

@@ -409,6 +409,28 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
         executor.close(); // idempotent
     }
 
+    /**
+     * A {@code close()} that arrives while {@code runUntil} drives the loop (here from a task, which
+     * returns at once) is drained by that loop before {@code runUntil} returns, even though the stage
+     * it waits for completes in the same pass: nothing is left for another thread to drain.
+     */
+    @Test
+    void runUntilDrainsACloseThatArrivedWhileItRan() throws Exception {
+        var pipe = pipe();
+        IoBuffer buffer = IoBuffer.allocate(8);
+        CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 8));
+        executor.runUntil(executor.sleep(Duration.ofMillis(1)));
+        Task<Void> closing = executor.spawn(() -> {
+            executor.close(); // on the loop thread: returns at once, the loop drains
+            return CompletableFuture.completedFuture(null);
+        });
+        executor.runUntil(closing);
+        assertTrue(executor.isTerminated(), "runUntil drained the close before returning");
+        assertTrue(read.isCancelled());
+        assertEquals(1, buffer.refCount(), "the reactor handed the buffer back");
+        buffer.close();
+    }
+
     @Test
     void closeWithNoLoopRunningDrainsOnTheClosingThread() throws Exception {
         var pipe = pipe();

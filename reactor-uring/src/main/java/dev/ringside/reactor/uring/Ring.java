@@ -209,8 +209,8 @@ final class Ring {
 
     /**
      * Enables the ring. With {@code SINGLE_ISSUER} the kernel makes the calling thread the only one
-     * that may submit to it or wait on it from now on ({@code EEXIST} for any other), for the ring's
-     * whole life.
+     * that may submit to it or register with it from now on, and with {@code DEFER_TASKRUN} the only
+     * one that may wait on it ({@code EEXIST} for any other), for the ring's whole life.
      */
     void enable() throws ErrnoException {
         ErrnoException.check("io_uring_register(IORING_REGISTER_ENABLE_RINGS)",
@@ -218,7 +218,7 @@ final class Ring {
         enabled = true;
     }
 
-    /** Whether {@link #enable()} ran; a ring never enabled never received an SQE. */
+    /** Whether {@link #enable()} ran; the kernel has consumed no SQE of a ring never enabled. */
     boolean isEnabled() {
         return enabled;
     }

@@ -111,6 +111,8 @@ public final class UringReactor implements Reactor {
     private static final int PER_PASS = Integer.MAX_VALUE;
     /** SQEs waiting that make {@link #submit} flush at once; see {@link Builder#submitBatch}. */
     private final int submitBatch;
+    /** {@link Builder#singleIssuer}: the loop is bound to the first thread that runs it; see {@link #bindIssuer()}. */
+    private final boolean singleIssuer;
     /** The same, when the SQE just written is a read or write on an {@code O_DIRECT} descriptor; see {@link Builder#directSubmitBatch}. */
     private final int directSubmitBatch;
     private MemorySegment[] iovecs;
@@ -167,6 +169,7 @@ public final class UringReactor implements Reactor {
         this.eventFd = wake;
         this.ops = new OpTable(Math.max(16, builder.entries));
         this.submitBatch = builder.submitBatch;
+        this.singleIssuer = builder.singleIssuer;
         this.directSubmitBatch = builder.directSubmitBatch;
         this.iovecs = new MemorySegment[Math.max(16, builder.entries)];
         this.wakeReadBuffer = arena.allocate(8, 8);
@@ -210,7 +213,10 @@ public final class UringReactor implements Reactor {
          * {@code close} while no loop runs (a {@code close} from elsewhere while the loop runs is fine:
          * the loop drains). Another thread gets an {@link IllegalStateException} that names both
          * threads, before it touches the ring. The thread must be a platform thread: the kernel sees a
-         * virtual thread's current carrier, which can change.
+         * virtual thread's current carrier, which can change. The binding holds even where the kernel
+         * does not grant the flags (before Linux 6.0), so a program behaves the same everywhere; and it
+         * lasts as long as the executor: if the bound thread ends before closing it, nothing can drain it
+         * any more, and its ring and its operations' descriptors and memory stay allocated.
          */
         public Builder singleIssuer(boolean singleIssuer) {
             this.singleIssuer = singleIssuer;
@@ -372,7 +378,7 @@ public final class UringReactor implements Reactor {
      */
     @Override
     public void onThreadStart() {
-        if ((ring.flags & SETUP_SINGLE_ISSUER) != 0) {
+        if (singleIssuer) {
             bindIssuer();
         }
         int result = ring.registerForThisThread();
@@ -384,29 +390,36 @@ public final class UringReactor implements Reactor {
     }
 
     /**
-     * A {@code SINGLE_ISSUER} ring: the first thread to run the loop enables the ring, which makes it the
-     * ring's only issuer for good; any other thread is refused here, before it could touch the ring, with
-     * an {@link IllegalStateException} naming both threads (the kernel would answer its every
-     * {@code io_uring_enter} with {@code EEXIST}).
+     * {@link Builder#singleIssuer}: the first thread to run the loop becomes the ring's only issuer for
+     * good; on a ring granted {@code SINGLE_ISSUER} it enables the ring, which binds it in the kernel too.
+     * Any other thread is refused here, before it could touch the ring, with an
+     * {@link IllegalStateException} naming both threads (the kernel would answer its every
+     * {@code io_uring_enter} with {@code EEXIST}). The binding holds whether or not the kernel granted
+     * the flag (kernels before 6.0 do not), so a program behaves the same on every kernel.
      */
     private void bindIssuer() {
         Thread me = Thread.currentThread();
         if (issuer == null) {
             if (me.isVirtual()) {
-                throw new IllegalStateException("UringReactor: a SINGLE_ISSUER ring (singleIssuer(true)) needs a platform "
+                throw new IllegalStateException("UringReactor: a single-issuer ring (singleIssuer(true)) needs a platform "
                         + "thread to run its loop; " + me + " is virtual, and the kernel sees whichever carrier it is mounted on");
             }
-            try {
-                ring.enable();
-            } catch (ErrnoException e) {
-                throw new UncheckedIOException(e);
+            if (!ring.isEnabled()) {
+                try {
+                    ring.enable();
+                } catch (ErrnoException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
             issuer = me;
         } else if (issuer != me) {
-            throw new IllegalStateException("UringReactor: the ring was set up with SINGLE_ISSUER (singleIssuer(true)) and "
-                    + "is bound to thread \"" + issuer.getName() + "\", the first to run the executor's loop; thread \""
-                    + me.getName() + "\" cannot submit to it or reap it. Run and close the executor on \""
-                    + issuer.getName() + "\", or build the reactor without singleIssuer(true)");
+            throw new IllegalStateException("UringReactor: the ring is single-issuer (singleIssuer(true)) and bound to thread \""
+                    + issuer.getName() + "\", the first to run the executor's loop" + (issuer.isAlive() ? "" : ", which has ended")
+                    + "; thread \"" + me.getName() + "\" cannot submit to it or reap it. "
+                    + (issuer.isAlive()
+                            ? "Run and close the executor on \"" + issuer.getName() + "\", or build the reactor without singleIssuer(true)"
+                            : "The executor can no longer be drained: its ring, the descriptors and memory of its operations "
+                                    + "stay allocated until the process exits. Close it on its loop thread before that thread ends"));
         }
     }
 

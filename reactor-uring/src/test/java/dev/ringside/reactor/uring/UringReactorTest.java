@@ -145,7 +145,8 @@ class UringReactorTest {
     void aSingleIssuerRingWorksOnItsThreadAndIsWokenFromOthers() throws Exception {
         try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor.builder().singleIssuer(true).factory())) {
             String flags = executor.reactor().setupFlags();
-            assertTrue(flags.contains("SINGLE_ISSUER") && flags.contains("DEFER_TASKRUN"), flags);
+            assertEquals(flags.contains("SINGLE_ISSUER"), flags.contains("DEFER_TASKRUN"),
+                    "both, or neither before Linux 6.0: " + flags);
             Fd.Pipe pipe = Fd.pipe();
             IoSource readEnd = executor.register(pipe.readEnd());
             IoSource writeEnd = executor.register(pipe.writeEnd());
@@ -176,7 +177,6 @@ class UringReactorTest {
         IoBuffer buffer = IoBuffer.allocate(8);
         try {
             RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor.builder().singleIssuer(true).factory());
-            assertTrue(executor.reactor().setupFlags().contains("SINGLE_ISSUER"), executor.reactor().setupFlags());
             Fd.Pipe pipe = Fd.pipe();
             IoSource readEnd = executor.register(pipe.readEnd());
             IoSource writeEnd = executor.register(pipe.writeEnd());
