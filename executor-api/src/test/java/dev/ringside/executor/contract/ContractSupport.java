@@ -1,5 +1,7 @@
 package dev.ringside.executor.contract;
 
+import dev.ringside.executor.IoBuffer;
+import dev.ringside.executor.MemRegion;
 import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.Reactor;
 import java.time.Duration;
@@ -40,6 +42,19 @@ abstract class ContractSupport<R extends Reactor> {
 
     protected ReactorFixture.PipeEnds pipe() throws Exception {
         return closeLater(fixture().newPipe(executor));
+    }
+
+    /** A read into a new buffer of {@code size} bytes, pending on an empty new pipe: in the reactor once this returns. */
+    protected PendingRead pendingRead(int size) throws Exception {
+        var pipe = pipe();
+        IoBuffer buffer = IoBuffer.allocate(size);
+        CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, size));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        return new PendingRead(pipe, read, buffer);
+    }
+
+    /** A pending read, its pipe, and the buffer it reads into (which the test owns). */
+    protected record PendingRead(ReactorFixture.PipeEnds pipe, CompletableFuture<Integer> read, IoBuffer buffer) {
     }
 
     protected ReactorFixture.FileUnderTest file(byte[] contents) throws Exception {

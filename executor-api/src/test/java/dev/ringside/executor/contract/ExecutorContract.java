@@ -416,10 +416,9 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
      */
     @Test
     void runUntilDrainsACloseThatArrivedWhileItRan() throws Exception {
-        var pipe = pipe();
-        IoBuffer buffer = IoBuffer.allocate(8);
-        CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 8));
-        executor.runUntil(executor.sleep(Duration.ofMillis(1)));
+        PendingRead pending = pendingRead(8);
+        CompletableFuture<Integer> read = pending.read();
+        IoBuffer buffer = pending.buffer();
         Task<Void> closing = executor.spawn(() -> {
             executor.close(); // on the loop thread: returns at once, the loop drains
             return CompletableFuture.completedFuture(null);
@@ -433,10 +432,9 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
 
     @Test
     void closeWithNoLoopRunningDrainsOnTheClosingThread() throws Exception {
-        var pipe = pipe();
-        IoBuffer buffer = IoBuffer.allocate(8);
-        CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 8));
-        executor.runUntil(executor.sleep(Duration.ofMillis(1)));
+        PendingRead pending = pendingRead(8);
+        CompletableFuture<Integer> read = pending.read();
+        IoBuffer buffer = pending.buffer();
         assertEquals(2, buffer.refCount());
         List<Runnable> notRun = new ArrayList<>();
         Runnable queued = () -> { };

@@ -338,15 +338,14 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
 
     @Test
     void aPendingReadHoldsItsBufferAfterTheOwnerReleasesIt() throws Exception {
-        var pipe = pipe();
-        IoBuffer buffer = IoBuffer.allocate(16);
-        CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 16));
-        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        PendingRead pending = pendingRead(16);
+        CompletableFuture<Integer> read = pending.read();
+        IoBuffer buffer = pending.buffer();
         assertEquals(2, buffer.refCount());
         buffer.close(); // the owner lets go; the kernel still may write
         assertEquals(1, buffer.refCount());
         assertFalse(buffer.isFreed());
-        executor.runUntil(pipe.writeEnd().write(-1, bytes("late")));
+        executor.runUntil(pending.pipe().writeEnd().write(-1, bytes("late")));
         assertEquals(4, executor.runUntil(read));
         assertTrue(buffer.isFreed(), "the completion released the last reference");
         assertThrows(IllegalStateException.class, buffer::segment);

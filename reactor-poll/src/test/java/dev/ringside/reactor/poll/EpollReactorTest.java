@@ -502,13 +502,7 @@ class EpollReactorTest extends TestWithCleanup {
         assertEquals("PRIVATE/PRIVATE", EpollReactor.strategies(writeEnd));
         assertEquals(before + 4, openDescriptors(), "two pipe ends and a private description of each");
         long attempts = executor.reactor().attemptCalls();
-        byte[] into = new byte[4];
-        CompletableFuture<Integer> read = readEnd.read(-1, into);
-        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
-        assertFalse(read.isDone(), "an empty pipe: the read waits");
-        assertEquals(4, executor.runUntil(writeEnd.write(-1, bytes("ping"))));
-        assertEquals(4, executor.runUntil(read));
-        assertArrayEquals(bytes("ping"), into);
+        assertReadWaitsForTheWrite(executor, readEnd, writeEnd, "ping");
         assertTrue(executor.reactor().attemptCalls() > attempts, "the calls went through the reactor's attempts");
         assertEquals(0, LibC.fcntl(readFd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK, "the caller's read end is untouched");
         assertEquals(0, LibC.fcntl(writeFd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK, "the caller's write end is untouched");
@@ -578,15 +572,20 @@ class EpollReactorTest extends TestWithCleanup {
         }
         assertEquals("NOWAIT/NOWAIT", EpollReactor.strategies(readEnd));
         assertEquals(before, openDescriptors(), "no descriptor of the reactor's own");
-        byte[] into = new byte[4];
-        CompletableFuture<Integer> read = readEnd.read(-1, into);
-        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
-        assertFalse(read.isDone(), "RWF_NOWAIT found nothing: the read waits");
-        assertEquals(4, executor.runUntil(writeEnd.write(-1, bytes("pong"))));
-        assertEquals(4, executor.runUntil(read));
-        assertArrayEquals(bytes("pong"), into);
+        assertReadWaitsForTheWrite(executor, readEnd, writeEnd, "pong");
         assertEquals("NOWAIT/NOWAIT", EpollReactor.strategies(readEnd));
         assertEquals(0, LibC.fcntl(readFd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK);
+    }
+
+    /** A read of an empty pipe waits; a write of {@code text} then completes it with the text. */
+    private static void assertReadWaitsForTheWrite(RawExecutor<?> executor, IoSource readEnd, IoSource writeEnd, String text) {
+        byte[] into = new byte[text.length()];
+        CompletableFuture<Integer> read = readEnd.read(-1, into);
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(read.isDone(), "an empty pipe: the read waits");
+        assertEquals(text.length(), executor.runUntil(writeEnd.write(-1, bytes(text))));
+        assertEquals(text.length(), executor.runUntil(read));
+        assertArrayEquals(bytes(text), into);
     }
 
     /** How many descriptors this process has open ({@code /proc/self/fd}, the listing's own included). */

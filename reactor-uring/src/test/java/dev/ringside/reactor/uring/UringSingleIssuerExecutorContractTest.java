@@ -1,11 +1,10 @@
 package dev.ringside.reactor.uring;
 
 import dev.ringside.executor.contract.DescriptorFixture;
-import dev.ringside.executor.contract.ExecutorContract;
 import dev.ringside.executor.contract.ReactorFixture;
 
-/** The contract suite against io_uring with {@code SINGLE_ISSUER | DEFER_TASKRUN}. */
-class UringSingleIssuerExecutorContractTest extends ExecutorContract<UringReactor> {
+/** {@link UringExecutorContractTest} against io_uring with {@code SINGLE_ISSUER | DEFER_TASKRUN}. */
+class UringSingleIssuerExecutorContractTest extends UringExecutorContractTest {
     private final DescriptorFixture<UringReactor> fixture = UringFixture.singleIssuer();
 
     @Override

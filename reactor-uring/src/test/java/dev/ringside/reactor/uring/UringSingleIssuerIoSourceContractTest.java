@@ -1,11 +1,10 @@
 package dev.ringside.reactor.uring;
 
 import dev.ringside.executor.contract.DescriptorFixture;
-import dev.ringside.executor.contract.IoSourceContract;
 import dev.ringside.executor.contract.ReactorFixture;
 
-/** The contract suite against io_uring with {@code SINGLE_ISSUER | DEFER_TASKRUN}. */
-class UringSingleIssuerIoSourceContractTest extends IoSourceContract<UringReactor> {
+/** {@link UringIoSourceContractTest} against io_uring with {@code SINGLE_ISSUER | DEFER_TASKRUN}. */
+class UringSingleIssuerIoSourceContractTest extends UringIoSourceContractTest {
     private final DescriptorFixture<UringReactor> fixture = UringFixture.singleIssuer();
 
     @Override
