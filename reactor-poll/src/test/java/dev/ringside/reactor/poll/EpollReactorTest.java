@@ -470,15 +470,7 @@ class EpollReactorTest extends TestWithCleanup {
         assertArrayEquals(bytes("xyz"), Arrays.copyOf(one, 3));
 
         // Several regions: recvmsg/sendmsg.
-        IoBuffer in = later(IoBuffer.allocate(16));
-        IoBuffer out = later(IoBuffer.copyOf(bytes("..AA...BBB")));
-        CompletableFuture<Integer> read = b.read(-1, in, new MemRegion(8, 2), new MemRegion(0, 3));
-        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
-        assertFalse(read.isDone(), "recvmsg(MSG_DONTWAIT) found nothing: the read waits");
-        assertEquals(5, executor.runUntil(a.write(-1, out, new MemRegion(2, 2), new MemRegion(7, 3))));
-        assertEquals(5, executor.runUntil(read));
-        assertArrayEquals(bytes("AA"), in.toByteArray(8, 2));
-        assertArrayEquals(bytes("BBB"), in.toByteArray(0, 3));
+        assertScatteredReadWaitsForTheGatheredWrite(executor, b, a);
         assertEquals("DONTWAIT/DONTWAIT", EpollReactor.strategies(a));
         assertEquals(aFlags, LibC.fcntl(aFd, Linux.F_GETFL, 0));
         assertEquals(bFlags, LibC.fcntl(bFd, Linux.F_GETFL, 0));
@@ -508,15 +500,7 @@ class EpollReactorTest extends TestWithCleanup {
         assertEquals(0, LibC.fcntl(writeFd, Linux.F_GETFL, 0) & Linux.O_NONBLOCK, "the caller's write end is untouched");
 
         // Several regions: readv/writev on the private descriptions.
-        IoBuffer gathered = later(IoBuffer.copyOf(bytes("..AA...BBB")));
-        IoBuffer scattered = later(IoBuffer.allocate(16));
-        CompletableFuture<Integer> vectoredRead = readEnd.read(-1, scattered, new MemRegion(8, 2), new MemRegion(0, 3));
-        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
-        assertFalse(vectoredRead.isDone(), "readv found nothing: the read waits");
-        assertEquals(5, executor.runUntil(writeEnd.write(-1, gathered, new MemRegion(2, 2), new MemRegion(7, 3))));
-        assertEquals(5, executor.runUntil(vectoredRead));
-        assertArrayEquals(bytes("AA"), scattered.toByteArray(8, 2));
-        assertArrayEquals(bytes("BBB"), scattered.toByteArray(0, 3));
+        assertScatteredReadWaitsForTheGatheredWrite(executor, readEnd, writeEnd);
 
         IoBuffer buffer = later(IoBuffer.allocate(8));
         CompletableFuture<Integer> pending = readEnd.read(-1, buffer, new MemRegion(0, 8));
@@ -586,6 +570,22 @@ class EpollReactorTest extends TestWithCleanup {
         assertEquals(text.length(), executor.runUntil(writeEnd.write(-1, bytes(text))));
         assertEquals(text.length(), executor.runUntil(read));
         assertArrayEquals(bytes(text), into);
+    }
+
+    /**
+     * A read into two regions (8..10, then 0..3) of an empty source waits; a write from two regions of
+     * "..AA...BBB" (2..4 and 7..10) then fills them with "AA" and "BBB".
+     */
+    private void assertScatteredReadWaitsForTheGatheredWrite(RawExecutor<?> executor, IoSource readEnd, IoSource writeEnd) {
+        IoBuffer scattered = later(IoBuffer.allocate(16));
+        IoBuffer gathered = later(IoBuffer.copyOf(bytes("..AA...BBB")));
+        CompletableFuture<Integer> read = readEnd.read(-1, scattered, new MemRegion(8, 2), new MemRegion(0, 3));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        assertFalse(read.isDone(), "nothing to read: the read waits");
+        assertEquals(5, executor.runUntil(writeEnd.write(-1, gathered, new MemRegion(2, 2), new MemRegion(7, 3))));
+        assertEquals(5, executor.runUntil(read));
+        assertArrayEquals(bytes("AA"), scattered.toByteArray(8, 2));
+        assertArrayEquals(bytes("BBB"), scattered.toByteArray(0, 3));
     }
 
     /** How many descriptors this process has open ({@code /proc/self/fd}, the listing's own included). */
