@@ -95,11 +95,9 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         }
     }
 
-    // Fields are few and small on purpose: a NOP, poll or fsync is 64 bytes with compressed oops
+    // Fields are few and small on purpose: a NOP, poll or fsync is 56 bytes with compressed oops
     // (what a byte range needs is in Ranged). Every operation is one allocation per call.
     final AbstractIoSource source;
-    /** The executor on whose loop the future completes. */
-    final RawExecutor<?> completionExecutor;
     /** {@link Kind#ordinal()}. */
     private final byte kind;
     /** Whether the descriptor hold is the loop's shared one (see {@link AbstractIoSource}). */
@@ -109,15 +107,20 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     byte state = NEW;
     private int token;
     IoOperation prevInFlight, nextInFlight;
-    /** What {@link #deliver()} completes the future with: a value, or a Throwable to fail it with. */
+    /**
+     * One field, two uses in turn. Until the operation completes: the executor on whose loop the future
+     * is to complete, if that is not the source's (null: the source's; see {@link #deliveryExecutor()}).
+     * From completion to delivery: what {@link #deliver} completes the future with, a value or a
+     * Throwable to fail it with. Sharing the field keeps an operation one reference smaller.
+     */
     private Object outcome;
 
     IoOperation(AbstractIoSource source, Kind kind, Task<?> owner, RawExecutor<?> completionExecutor, boolean loopHold) {
         super(owner);
         this.source = source;
         this.kind = (byte) kind.ordinal();
-        this.completionExecutor = completionExecutor;
         this.loopHold = loopHold;
+        this.outcome = completionExecutor == source.executor() ? null : completionExecutor;
     }
 
     /**
@@ -444,21 +447,28 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         }
         state = DONE;
         source.executor().unlinkInFlight(this);
+        RawExecutor<?> target = deliveryExecutor();
         try {
             outcome = result < 0 ? new ErrnoException(kind().call() + "(fd " + fd() + ")", (int) -result) : outcome(result);
         } catch (RuntimeException failure) { // e.g. the caller shrank its ByteBuffer while the read was in flight
             outcome = failure;
         }
         releaseHolds();
-        completionExecutor.deliver(this);
+        target.deliver(this);
     }
 
     /** Finishes an operation that never reached the kernel. Loop thread. */
     void abandon(Throwable cause) {
         state = DONE;
+        RawExecutor<?> target = deliveryExecutor();
         outcome = cause;
         releaseHolds();
-        completionExecutor.deliver(this);
+        target.deliver(this);
+    }
+
+    /** Before completion: the executor on whose loop the future completes (see {@link #outcome}). */
+    private RawExecutor<?> deliveryExecutor() {
+        return outcome instanceof RawExecutor<?> other ? other : source.executor();
     }
 
     private void releaseHolds() {
@@ -467,10 +477,10 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     }
 
     /**
-     * Runs on the completion executor's loop (queued there by {@link RawExecutor#deliver}): completes
-     * the future in the owner's task context.
+     * Runs on the loop of {@code executor}, the completion executor, which {@link RawExecutor#deliver}
+     * queued it on: completes the future in the owner's task context.
      */
-    void deliver() {
+    void deliver(RawExecutor<?> executor) {
         Object result = outcome;
         outcome = null;
         try {
@@ -479,7 +489,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
             result = failure;
         }
         if (result != FINISHED_OUTSIDE) {
-            Task<?> previous = completionExecutor.enterTask(owner);
+            Task<?> previous = executor.enterTask(owner);
             try {
                 if (result instanceof Throwable failure) {
                     super.completeExceptionally(failure);
@@ -487,7 +497,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
                     super.complete(result);
                 }
             } finally {
-                completionExecutor.exitTask(previous);
+                executor.exitTask(previous);
             }
         }
         leaveOwner();

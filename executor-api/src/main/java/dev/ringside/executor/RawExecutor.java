@@ -612,7 +612,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
     }
 
     /**
-     * Queues a completed operation for the loop, which runs {@link IoOperation#deliver()} (never inline,
+     * Queues a completed operation for the loop, which runs {@link IoOperation#deliver} (never inline,
      * so reactors never run user code). The operation is its own queue entry: no allocation.
      */
     void deliver(IoOperation operation) {
@@ -916,7 +916,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
         try {
             if (item instanceof IoOperation operation) {
-                operation.deliver();
+                operation.deliver(this);
             } else if (item instanceof Task<?> task) {
                 task.runBody();
             } else {
