@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
@@ -352,7 +353,9 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
     /**
      * Runs the loop on this thread until {@code stage} completes, and returns its result as
      * {@link CompletableFuture#join()} would (throwing {@link java.util.concurrent.CompletionException}
-     * or {@link CancellationException}). Returns at once if it is already complete.
+     * or {@link CancellationException}). Returns at once if it is already complete. If {@link #close()}
+     * is called meanwhile (from a task or another thread), this loop drains the executor before it
+     * returns, which can take up to the drain deadline.
      *
      * @throws IllegalStateException if another thread runs the loop, or this thread is running it
      * @throws ExecutorClosedException if the executor closed before the stage completed
@@ -519,26 +522,14 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
         signal();
         Thread me = Thread.currentThread();
+        // A loop running now drains, even if it is about to leave: see drainIfClosedWhileRunning.
+        boolean ownerDrains = loopThread.get() != null;
         while (lifecycle != TERMINATED) {
             if (loopThread.get() == me) {
                 return;
             }
-            if (loopThread.compareAndSet(null, me)) {
-                RawExecutor<?> outer = CURRENT_LOOP.get();
-                CURRENT_LOOP.set(this);
-                try {
-                    if (lifecycle != TERMINATED) {
-                        reactor.onThreadStart();
-                        try {
-                            drainAndTerminate();
-                        } finally {
-                            stopOnThread();
-                        }
-                    }
-                } finally {
-                    CURRENT_LOOP.set(outer);
-                    releaseLoop();
-                }
+            if (!ownerDrains && loopThread.compareAndSet(null, me)) {
+                drainOnThisThread(me);
                 return;
             }
             signal();
@@ -787,8 +778,10 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
         RawExecutor<?> outer = CURRENT_LOOP.get();
         CURRENT_LOOP.set(this);
+        boolean ran = false;
         try {
             reactor.onThreadStart();
+            ran = true;
             try {
                 loop(until);
             } finally {
@@ -796,6 +789,51 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
             }
         } catch (IOException e) {
             throw new UncheckedIOException("the reactor failed", e);
+        } finally {
+            CURRENT_LOOP.set(outer);
+            releaseLoop();
+            if (ran) {
+                drainIfClosedWhileRunning(me);
+            }
+        }
+    }
+
+    /**
+     * The loop just left this thread. A {@code close()} that saw it running leaves the drain to it
+     * (see {@link #close()}); if that close came after the loop's last look at the lifecycle, the loop
+     * has left undrained, so this thread takes the loop back and drains. Invariant: whenever
+     * {@code close()} reads {@code loopThread} non-null after the lifecycle is {@code CLOSING}, the
+     * owner's read of the lifecycle here, which follows its release of {@code loopThread}, sees
+     * {@code CLOSING} (both fields are volatile: of two threads that each write one and then read the
+     * other, at least one sees the other's write).
+     */
+    private void drainIfClosedWhileRunning(Thread me) {
+        while (lifecycle == CLOSING) {
+            if (loopThread.compareAndSet(null, me)) {
+                try {
+                    drainOnThisThread(me);
+                } catch (RuntimeException e) { // never hide why the loop itself ended
+                    LOG.log(System.Logger.Level.ERROR, "draining after the loop left failed", e);
+                }
+                return;
+            }
+            LockSupport.parkNanos(50_000); // another thread holds the loop (a close draining, or a refused run)
+        }
+    }
+
+    /** Holding the loop (taken by {@code me}): drains and terminates here, then lets go of the loop. */
+    private void drainOnThisThread(Thread me) {
+        RawExecutor<?> outer = CURRENT_LOOP.get();
+        CURRENT_LOOP.set(this);
+        try {
+            if (lifecycle != TERMINATED) {
+                reactor.onThreadStart();
+                try {
+                    drainAndTerminate();
+                } finally {
+                    stopOnThread();
+                }
+            }
         } finally {
             CURRENT_LOOP.set(outer);
             releaseLoop();
