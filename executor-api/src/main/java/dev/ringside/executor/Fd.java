@@ -55,10 +55,12 @@ public final class Fd implements AutoCloseable {
     private static final int CLOSED = 1;
     private static final int HOLD = 2;
     private static final VarHandle STATE;
+    private static final VarHandle COMPANION;
 
     static {
         try {
             STATE = MethodHandles.lookup().findVarHandle(Fd.class, "state", int.class);
+            COMPANION = MethodHandles.lookup().findVarHandle(Fd.class, "companion", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -71,8 +73,9 @@ public final class Fd implements AutoCloseable {
     @SuppressWarnings("unused") // accessed through STATE; 0 = owned, no holds
     private volatile int state;
     /**
-     * A second number closed right after this one, or -1; see {@link #closeTogether}. Written once, under
-     * a hold, so the state transition that closes the number (a later compare-and-set) sees it.
+     * A second number closed right after this one, or -1; see {@link #closeTogether}. Set once, by
+     * compare-and-set under a hold, so the state transition that closes the number (a later
+     * compare-and-set) sees it.
      */
     private volatile int companion = -1;
 
@@ -398,11 +401,10 @@ public final class Fd implements AutoCloseable {
             throw e;
         }
         try {
-            if (companion != -1) {
+            if (!COMPANION.compareAndSet(this, -1, number)) { // at most once, even when called concurrently
                 closeQuietly(number);
                 throw new IllegalStateException("Fd " + fd + " already closes " + companion + " with it");
             }
-            companion = number;
         } finally {
             release();
         }

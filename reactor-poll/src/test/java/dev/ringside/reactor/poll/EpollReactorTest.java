@@ -515,11 +515,13 @@ class EpollReactorTest extends TestWithCleanup {
     }
 
     /**
-     * A pipe in packet mode ({@code pipe2(O_DIRECT)}) keeps the caller's description: packet mode belongs
-     * to the writing description, and each write stays one packet, which a longer read returns alone.
+     * A pipe in packet mode ({@code pipe2(O_DIRECT)}, which marks the write end) is written through the
+     * caller's description: packet mode belongs to the writing description, and each write stays one
+     * packet, which a longer read returns alone. The read end, which has no such mode, gets its private
+     * description as any pipe does.
      */
     @Test
-    void aPacketModePipeKeepsItsPacketsAndGetsNoPrivateDescription() throws Exception {
+    void aPacketModePipeIsWrittenThroughTheCallersDescriptionAndKeepsItsPackets() throws Exception {
         RawExecutor<EpollReactor> executor = later(RawExecutor.create(EpollReactor::new));
         int[] ends = new int[2];
         try (Arena arena = Arena.ofConfined()) {
@@ -531,6 +533,7 @@ class EpollReactorTest extends TestWithCleanup {
         IoSource readEnd = later(executor.register(Fd.adopt(ends[0])));
         IoSource writeEnd = later(executor.register(Fd.adopt(ends[1])));
         assertEquals("NOWAIT/NOWAIT", EpollReactor.strategies(writeEnd), "packet mode: the caller's description, RWF_NOWAIT");
+        assertEquals("PRIVATE/PRIVATE", EpollReactor.strategies(readEnd), "the read end has no packet mode");
         assertEquals(2, executor.runUntil(writeEnd.write(-1, bytes("ab"))));
         assertEquals(2, executor.runUntil(writeEnd.write(-1, bytes("cd"))));
         byte[] into = new byte[8];
