@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ringside.executor.fake.FakeReactor;
-import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -20,13 +17,12 @@ import org.junit.jupiter.api.Test;
 class CloseWhileLeavingTest {
 
     /** A fake reactor bound to the first thread that runs its loop, which closes the executor from another thread as the loop leaves. */
-    static final class BoundReactor implements Reactor {
-        final FakeReactor fake = new FakeReactor();
+    static final class BoundReactor extends FakeDelegatingReactor {
         Thread bound;
         RawExecutor<?> executor;
         /** Set by the test: the next onThreadStop starts a close() on another thread and waits until it has begun. */
         boolean closeAsTheLoopLeaves;
-        final CompletableFuture<Throwable> closeOutcome = new CompletableFuture<>();
+        CompletableFuture<Throwable> closeOutcome;
 
         @Override
         public void onThreadStart() {
@@ -43,49 +39,26 @@ class CloseWhileLeavingTest {
                 return;
             }
             closeAsTheLoopLeaves = false;
-            Thread.ofPlatform().start(() -> {
-                try {
-                    executor.close();
-                    closeOutcome.complete(null);
-                } catch (Throwable t) {
-                    closeOutcome.complete(t);
-                }
-            });
+            closeOutcome = closeOnAnotherThread(executor);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!executor.isShutdown() && System.nanoTime() - deadline < 0) {
                 Thread.onSpinWait(); // the close has begun while this thread still holds the loop
             }
         }
+    }
 
-        @Override
-        public void waitForWork(long deadlineNanos, Runnable setProcessing) throws IOException {
-            fake.waitForWork(deadlineNanos, setProcessing);
-        }
-
-        @Override
-        public void wake() {
-            fake.wake();
-        }
-
-        @Override
-        public CompletionStage<Void> onExecutorDrop() {
-            return fake.onExecutorDrop();
-        }
-
-        @Override
-        public long nanoTime() {
-            return fake.nanoTime();
-        }
-
-        @Override
-        public IoSource newSource(RawExecutor<?> executor, Fd fd) throws IOException {
-            return fake.newSource(executor, fd);
-        }
-
-        @Override
-        public void close() {
-            fake.close();
-        }
+    /** Calls {@code executor.close()} on a new thread; the future holds what it threw, or null. */
+    static CompletableFuture<Throwable> closeOnAnotherThread(RawExecutor<?> executor) {
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        Thread.ofPlatform().start(() -> {
+            try {
+                executor.close();
+                outcome.complete(null);
+            } catch (Throwable t) {
+                outcome.complete(t);
+            }
+        });
+        return outcome;
     }
 
     @Test
@@ -106,16 +79,7 @@ class CloseWhileLeavingTest {
         RawExecutor<BoundReactor> executor = RawExecutor.create(BoundReactor::new);
         executor.reactor().executor = executor;
         executor.runUntil(executor.spawn(() -> CompletableFuture.completedFuture(null)));
-        CompletableFuture<Throwable> refused = new CompletableFuture<>();
-        Thread.ofPlatform().start(() -> {
-            try {
-                executor.close();
-                refused.complete(null);
-            } catch (Throwable t) {
-                refused.complete(t);
-            }
-        });
-        Throwable failure = refused.get(10, TimeUnit.SECONDS);
+        Throwable failure = closeOnAnotherThread(executor).get(10, TimeUnit.SECONDS);
         assertTrue(failure instanceof IllegalStateException, String.valueOf(failure));
         assertTrue(executor.isShutdown() && !executor.isTerminated(), "closing, not terminated");
         assertThrows(ExecutorClosedException.class, () -> executor.execute(() -> { }));

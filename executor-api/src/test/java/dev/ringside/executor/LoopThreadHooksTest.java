@@ -3,13 +3,11 @@ package dev.ringside.executor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.ringside.executor.fake.FakeReactor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,8 +18,7 @@ import org.junit.jupiter.api.Test;
 class LoopThreadHooksTest {
 
     /** A fake reactor that records the hooks and the threads they ran on. */
-    static final class RecordingReactor implements Reactor {
-        final FakeReactor fake = new FakeReactor();
+    static final class RecordingReactor extends FakeDelegatingReactor {
         final List<String> calls = new ArrayList<>();
         boolean failNextWait;
 
@@ -41,33 +38,13 @@ class LoopThreadHooksTest {
                 failNextWait = false;
                 throw new IOException("the reactor failed (test)");
             }
-            fake.waitForWork(deadlineNanos, setProcessing);
-        }
-
-        @Override
-        public void wake() {
-            fake.wake();
-        }
-
-        @Override
-        public CompletionStage<Void> onExecutorDrop() {
-            return fake.onExecutorDrop();
-        }
-
-        @Override
-        public long nanoTime() {
-            return fake.nanoTime();
-        }
-
-        @Override
-        public IoSource newSource(RawExecutor<?> executor, Fd fd) throws IOException {
-            return fake.newSource(executor, fd);
+            super.waitForWork(deadlineNanos, setProcessing);
         }
 
         @Override
         public void close() {
             calls.add("close");
-            fake.close();
+            super.close();
         }
     }
 
