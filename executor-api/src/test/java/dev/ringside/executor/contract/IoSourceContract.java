@@ -197,10 +197,10 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
 
     @Test
     void cancelBeforeCompletionFailsAtOnceButTheMemoryStaysHeldUntilTheKernelReturnsIt() throws Exception {
-        var pipe = pipe();
-        IoBuffer buffer = closeLater(IoBuffer.allocate(32));
-        CompletableFuture<Integer> read = pipe.readEnd().read(-1, buffer, new MemRegion(0, 32));
-        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        PendingRead pending = pendingRead(32);
+        var pipe = pending.pipe();
+        IoBuffer buffer = closeLater(pending.buffer());
+        CompletableFuture<Integer> read = pending.read();
         assertEquals(2, buffer.refCount(), "the operation holds the buffer");
         assertTrue(read.cancel(true));
         assertTrue(read.isCancelled());
