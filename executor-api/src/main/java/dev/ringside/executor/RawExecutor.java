@@ -124,6 +124,12 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
      */
     private final MessagePassingQueue<Object> remoteQueue = new MpscUnboundedAtomicArrayQueue<>(1024);
     private final AtomicReference<Thread> loopThread = new AtomicReference<>();
+    /**
+     * The thread inside {@code run}/{@code runUntil} whose reactor accepted it ({@code onThreadStart}
+     * returned), until it has left and checked for a pending close; else null. Written by that thread
+     * only; read by {@link #close()} to decide who drains (see {@link #drainIfClosedWhileRunning}).
+     */
+    private volatile Thread loopOwner;
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicLong timerSequence = new AtomicLong();
     /** The reactor runs this when its wait returns; the fenced store is skipped when nothing changed. */
@@ -522,13 +528,13 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
         signal();
         Thread me = Thread.currentThread();
-        // A loop running now drains, even if it is about to leave: see drainIfClosedWhileRunning.
-        boolean ownerDrains = loopThread.get() != null;
         while (lifecycle != TERMINATED) {
             if (loopThread.get() == me) {
                 return;
             }
-            if (!ownerDrains && loopThread.compareAndSet(null, me)) {
+            // A loop that ran on its thread drains, even one on its way out (drainIfClosedWhileRunning);
+            // only when none is left (a thread refused by the reactor never counts) does this thread.
+            if (loopOwner == null && loopThread.compareAndSet(null, me)) {
                 drainOnThisThread(me);
                 return;
             }
@@ -782,6 +788,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         try {
             reactor.onThreadStart();
             ran = true;
+            loopOwner = me;
             try {
                 loop(until);
             } finally {
@@ -793,7 +800,11 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
             CURRENT_LOOP.set(outer);
             releaseLoop();
             if (ran) {
-                drainIfClosedWhileRunning(me);
+                try {
+                    drainIfClosedWhileRunning(me);
+                } finally {
+                    loopOwner = null; // after the lifecycle was read: see drainIfClosedWhileRunning
+                }
             }
         }
     }
@@ -801,11 +812,12 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
     /**
      * The loop just left this thread. A {@code close()} that saw it running leaves the drain to it
      * (see {@link #close()}); if that close came after the loop's last look at the lifecycle, the loop
-     * has left undrained, so this thread takes the loop back and drains. Invariant: whenever
-     * {@code close()} reads {@code loopThread} non-null after the lifecycle is {@code CLOSING}, the
-     * owner's read of the lifecycle here, which follows its release of {@code loopThread}, sees
-     * {@code CLOSING} (both fields are volatile: of two threads that each write one and then read the
-     * other, at least one sees the other's write).
+     * has left undrained, so this thread takes the loop back and drains. {@code loopOwner} is cleared
+     * only after the lifecycle was read here, and {@code close()} takes the loop itself only once it
+     * reads {@code loopOwner} null after the lifecycle became {@code CLOSING}: so either this read saw
+     * {@code CLOSING} and this thread drained, or the close came after the loop had stopped looking and
+     * the closing thread drains (both fields are volatile: of two threads that each write one and then
+     * read the other, at least one sees the other's write).
      */
     private void drainIfClosedWhileRunning(Thread me) {
         while (lifecycle == CLOSING) {
