@@ -430,6 +430,73 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
         buffer.close();
     }
 
+    /**
+     * Operations a loop handed to the reactor on a thread that has ended since are not lost with the
+     * thread: a loop on another thread completes them as the first would have. (io_uring runs a
+     * request's task work on the thread that submitted it; once that thread has ended, a read retried on
+     * readiness ends with ECANCELED instead, and the reactor submits it again.) A reactor bound to the first
+     * thread that ran the loop refuses a loop on another, as documented (and a bound thread that ends
+     * leaves the executor undrainable, so there the first thread stays alive and closes it).
+     */
+    @Test
+    void operationsStartedByALoopOnAThreadThatHasEndedCompleteOnTheNextLoop() throws Exception {
+        var readPipe = pipe();
+        var writePipe = pipe();
+        var pollPipe = pipe();
+        fixture().fill(writePipe);
+        IoBuffer readInto = closeLater(IoBuffer.allocate(8));
+        IoBuffer writeFrom = closeLater(IoBuffer.copyOf("w".getBytes()));
+        AtomicReference<CompletableFuture<Integer>> read = new AtomicReference<>(), write = new AtomicReference<>();
+        AtomicReference<CompletableFuture<Void>> readable = new AtomicReference<>();
+        boolean bound = !fixture().loopMayMoveBetweenThreads();
+        CountDownLatch leftTheLoop = new CountDownLatch(1), closeNow = new CountDownLatch(1);
+        Thread first = Thread.ofPlatform().name("first-loop").start(() -> {
+            read.set(readPipe.readEnd().read(-1, readInto, new MemRegion(0, 8)));
+            write.set(writePipe.writeEnd().write(-1, writeFrom, new MemRegion(0, 1)));
+            readable.set(pollPipe.readEnd().waitReadable());
+            executor.runUntil(executor.sleep(Duration.ofMillis(20))); // the reactor has them from this thread
+            leftTheLoop.countDown();
+            if (bound) {
+                try {
+                    closeNow.await();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                executor.close();
+            }
+        });
+        assertTrue(leftTheLoop.await(10, TimeUnit.SECONDS));
+        assertFalse(read.get().isDone() || write.get().isDone() || readable.get().isDone(),
+                "read, write and wait pending when the first loop left its thread");
+        assertEquals(2, readInto.refCount());
+        if (bound) {
+            assertThrows(IllegalStateException.class, () -> executor.runUntil(executor.sleep(Duration.ofMillis(1))),
+                    "the loop is bound to the first thread");
+            closeNow.countDown();
+            first.join();
+            assertTrue(executor.isTerminated(), "the first thread closed the executor");
+            for (CompletableFuture<?> operation : List.of(read.get(), write.get(), readable.get())) {
+                assertTrue(operation.isCancelled(), operation.toString());
+            }
+            assertEquals(1, readInto.refCount(), "the read's buffer was handed back");
+            assertEquals(1, writeFrom.refCount(), "the write's buffer was handed back");
+            return;
+        }
+        first.join();
+        executor.runUntil(executor.sleep(Duration.ofMillis(20)));
+        assertFalse(read.get().isDone() || write.get().isDone() || readable.get().isDone(),
+                "nothing completed for want of the thread that started it");
+        executor.runUntil(readPipe.writeEnd().write(-1, "abc".getBytes()));
+        assertEquals(3, executor.runUntil(read.get()), "the read gets what is written now");
+        assertEquals("abc", new String(readInto.toByteArray(), 0, 3));
+        executor.runUntil(pollPipe.writeEnd().write(-1, "p".getBytes()));
+        executor.runUntil(readable.get());
+        byte[] drained = new byte[1 << 20];
+        executor.runUntil(writePipe.readEnd().read(-1, drained));
+        assertEquals(1, executor.runUntil(write.get()), "the write goes through once there is room");
+        loopUntil(() -> readInto.refCount() == 1 && writeFrom.refCount() == 1);
+    }
+
     @Test
     void closeWithNoLoopRunningDrainsOnTheClosingThread() throws Exception {
         PendingRead pending = pendingRead(8);

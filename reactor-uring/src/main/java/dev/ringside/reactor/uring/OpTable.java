@@ -30,6 +30,8 @@ final class OpTable {
     private int[] generations;
     /** Per slot: {@link #SOCKET}, {@link #STREAM}, {@link #AWAITING_READINESS}, and the count of waits for readiness. */
     private byte[] traits;
+    /** Per slot: the {@link UringReactor} loop start during which the slot's SQE last went to the ring; see {@link #submittedDuring}. */
+    private int[] loopStarts;
     private int[] free;
     private int freeCount;
     private int size;
@@ -38,6 +40,7 @@ final class OpTable {
         operations = new IoOperation[initialCapacity];
         generations = new int[initialCapacity];
         traits = new byte[initialCapacity];
+        loopStarts = new int[initialCapacity];
         free = new int[initialCapacity];
         for (int i = 0; i < initialCapacity; i++) {
             free[i] = initialCapacity - 1 - i;
@@ -95,6 +98,16 @@ final class OpTable {
         traits[index] = (byte) (traits[index] & ~AWAITING_READINESS);
     }
 
+    /** Records that the SQE of the operation in slot {@code index} is written during loop start {@code loopStart}. */
+    void submitted(int index, int loopStart) {
+        loopStarts[index] = loopStart;
+    }
+
+    /** The loop start during which the SQE of the operation in slot {@code index} was last written. */
+    int submittedDuring(int index) {
+        return loopStarts[index];
+    }
+
     /** Frees slot {@code index} (one {@link #add} returned, or {@link #get} found). */
     void remove(int index) {
         operations[index] = null;
@@ -122,6 +135,7 @@ final class OpTable {
         operations = Arrays.copyOf(operations, capacity);
         generations = Arrays.copyOf(generations, capacity);
         traits = Arrays.copyOf(traits, capacity);
+        loopStarts = Arrays.copyOf(loopStarts, capacity);
         free = Arrays.copyOf(free, capacity);
         for (int i = capacity - 1; i >= old; i--) {
             free[freeCount++] = i;

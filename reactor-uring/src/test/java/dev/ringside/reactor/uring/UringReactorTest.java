@@ -239,6 +239,34 @@ class UringReactorTest {
     }
 
     /** The running kernel's major and minor version, from {@code /proc/sys/kernel/osrelease}. */
+    /**
+     * The kernel runs a request's task work on the thread that submitted it; once that thread has
+     * ended, a request that needs it (here a pipe read, retried when the pipe becomes readable) ends
+     * with ECANCELED instead, having read nothing. Nobody asked for that cancel: the reactor submits the
+     * read again from the thread now running the loop, and it reads the byte (the contract suite checks
+     * the results on every reactor; this, that the kernel's cancel happened and was answered so).
+     */
+    @Test
+    void aReadTheKernelCancelsBecauseItsSubmittingThreadEndedIsSubmittedAgain() throws Exception {
+        try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor.builder().factory());
+             IoBuffer buffer = IoBuffer.allocate(8); Fd.Pipe pipe = Fd.pipe()) {
+            IoSource readEnd = executor.register(pipe.readEnd());
+            IoSource writeEnd = executor.register(pipe.writeEnd());
+            CompletableFuture<Integer>[] read = new CompletableFuture[1];
+            Thread first = Thread.ofPlatform().start(() -> {
+                read[0] = readEnd.read(-1, buffer, new MemRegion(0, 8));
+                executor.runUntil(executor.sleep(Duration.ofMillis(5)));
+            });
+            first.join();
+            assertEquals(1, executor.runUntil(writeEnd.write(-1, new byte[] {7})));
+            assertEquals(1, executor.runUntil(read[0]), "the read, submitted again, got the byte");
+            assertEquals(7, buffer.toByteArray()[0]);
+            assertEquals(1, executor.reactor().resubmissions(), "the kernel's cancel was answered by submitting again");
+            readEnd.close();
+            writeEnd.close();
+        }
+    }
+
     private static int[] kernelVersion() throws IOException {
         String[] parts = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip().split("[.-]");
         return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
