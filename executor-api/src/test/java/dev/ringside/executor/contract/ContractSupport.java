@@ -4,6 +4,10 @@ import dev.ringside.executor.IoBuffer;
 import dev.ringside.executor.MemRegion;
 import dev.ringside.executor.RawExecutor;
 import dev.ringside.executor.Reactor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +63,29 @@ abstract class ContractSupport<R extends Reactor> {
 
     protected ReactorFixture.FileUnderTest file(byte[] contents) throws Exception {
         return closeLater(fixture().newFile(executor, contents));
+    }
+
+    /** The kernel's id of the calling thread (its entry under {@code /proc/self/task}). */
+    protected static String kernelThreadId() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Waits until the kernel thread {@code id} ({@link #kernelThreadId()}) has exited: a joined
+     * {@link Thread} has ended for Java, but its kernel thread may still be on its way out.
+     */
+    protected static void awaitKernelThreadExit(String id) throws InterruptedException {
+        Path entry = Path.of("/proc/self/task", id);
+        for (int i = 0; i < 10_000 && Files.exists(entry); i++) {
+            Thread.sleep(1);
+        }
+        if (Files.exists(entry)) {
+            throw new AssertionError("kernel thread " + id + " still exists after 10 s");
+        }
     }
 
     /**

@@ -450,7 +450,9 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
         AtomicReference<CompletableFuture<Void>> readable = new AtomicReference<>();
         boolean bound = !fixture().loopMayMoveBetweenThreads();
         CountDownLatch leftTheLoop = new CountDownLatch(1), closeNow = new CountDownLatch(1);
+        AtomicReference<String> firstKernelThread = new AtomicReference<>();
         Thread first = Thread.ofPlatform().name("first-loop").start(() -> {
+            firstKernelThread.set(kernelThreadId());
             read.set(readPipe.readEnd().read(-1, readInto, new MemRegion(0, 8)));
             write.set(writePipe.writeEnd().write(-1, writeFrom, new MemRegion(0, 1)));
             readable.set(pollPipe.readEnd().waitReadable());
@@ -483,6 +485,7 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
             return;
         }
         first.join();
+        awaitKernelThreadExit(firstKernelThread.get());
         executor.runUntil(executor.sleep(Duration.ofMillis(20)));
         assertFalse(read.get().isDone() || write.get().isDone() || readable.get().isDone(),
                 "nothing completed for want of the thread that started it");

@@ -26,12 +26,14 @@ final class OpTable {
     private static final int WAITS_SHIFT = 3;
     /** The most waits for readiness one operation may make (see {@link UringReactor}'s class comment). */
     static final int MAX_READINESS_WAITS = 0xFF >>> WAITS_SHIFT;
+    /** The most times one operation is submitted again after an {@code ECANCELED} nobody asked for. */
+    static final int MAX_RESUBMISSIONS = 8;
     private IoOperation[] operations;
     private int[] generations;
     /** Per slot: {@link #SOCKET}, {@link #STREAM}, {@link #AWAITING_READINESS}, and the count of waits for readiness. */
     private byte[] traits;
-    /** Per slot: the {@link UringReactor} loop start during which the slot's SQE last went to the ring; see {@link #submittedDuring}. */
-    private int[] loopStarts;
+    /** Per slot: the times the operation was submitted again after an {@code ECANCELED} nobody asked for; see {@link #resubmit}. */
+    private byte[] resubmissions;
     private int[] free;
     private int freeCount;
     private int size;
@@ -40,7 +42,7 @@ final class OpTable {
         operations = new IoOperation[initialCapacity];
         generations = new int[initialCapacity];
         traits = new byte[initialCapacity];
-        loopStarts = new int[initialCapacity];
+        resubmissions = new byte[initialCapacity];
         free = new int[initialCapacity];
         for (int i = 0; i < initialCapacity; i++) {
             free[i] = initialCapacity - 1 - i;
@@ -56,6 +58,7 @@ final class OpTable {
         int index = free[--freeCount];
         operations[index] = operation;
         this.traits[index] = traits;
+        resubmissions[index] = 0;
         size++;
         return index;
     }
@@ -98,14 +101,17 @@ final class OpTable {
         traits[index] = (byte) (traits[index] & ~AWAITING_READINESS);
     }
 
-    /** Records that the SQE of the operation in slot {@code index} is written during loop start {@code loopStart}. */
-    void submitted(int index, int loopStart) {
-        loopStarts[index] = loopStart;
-    }
-
-    /** The loop start during which the SQE of the operation in slot {@code index} was last written. */
-    int submittedDuring(int index) {
-        return loopStarts[index];
+    /**
+     * Counts one more submission of the operation in slot {@code index} after an {@code ECANCELED}
+     * nobody asked for (see {@link UringReactor}'s class comment); false, changing nothing, if it has
+     * had {@link #MAX_RESUBMISSIONS} already.
+     */
+    boolean resubmit(int index) {
+        if (resubmissions[index] == MAX_RESUBMISSIONS) {
+            return false;
+        }
+        resubmissions[index]++;
+        return true;
     }
 
     /** Frees slot {@code index} (one {@link #add} returned, or {@link #get} found). */
@@ -135,7 +141,7 @@ final class OpTable {
         operations = Arrays.copyOf(operations, capacity);
         generations = Arrays.copyOf(generations, capacity);
         traits = Arrays.copyOf(traits, capacity);
-        loopStarts = Arrays.copyOf(loopStarts, capacity);
+        resubmissions = Arrays.copyOf(resubmissions, capacity);
         free = Arrays.copyOf(free, capacity);
         for (int i = capacity - 1; i >= old; i--) {
             free[freeCount++] = i;

@@ -99,14 +99,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>io_uring runs a request's task work (a read or write retried once its pipe or socket is ready, a
  * request queued for submission) on the thread that submitted it. Once that thread has ended, the
  * kernel cannot, and ends such a request with {@code ECANCELED} instead, having transferred nothing.
- * An executor's loop may move between threads (unless {@link Builder#singleIssuer}), so a read
- * submitted by a loop on a thread that has since ended would fail when its data arrives, although
- * nobody cancelled it; on the epoll reactor it reads the data. So a completion with {@code ECANCELED}
- * that nobody asked for (the operation's future is not done, and no drain has started), of an SQE
- * written during an earlier loop start ({@link #onThreadStart()}), is not the operation's result: the
+ * An executor's loop may move between threads (unless {@link Builder#singleIssuer}), and a loop on a
+ * virtual thread submits from whichever carrier it is mounted on, so a read submitted from a thread
+ * that has since ended would fail when its data arrives, although nobody cancelled it; on the epoll
+ * reactor it reads the data. So a completion with {@code ECANCELED} that nobody asked for (the
+ * operation's future is not done, and no drain has started) is not the operation's result: the
  * operation goes to the ring again, from the thread now running the loop, in the same slot and with
- * the same holds. {@link #resubmissions()} counts these. The same answer to the new SQE, during the
- * same loop start, is the operation's result, so nothing is submitted forever.
+ * the same holds. {@link #resubmissions()} counts these. One operation is submitted again at most
+ * {@value OpTable#MAX_RESUBMISSIONS} times, so nothing is submitted forever: the next such answer is
+ * its result.
  */
 public final class UringReactor implements Reactor {
 
@@ -145,8 +146,6 @@ public final class UringReactor implements Reactor {
      * write before their read).
      */
     private Thread issuer;
-    /** Loop starts ({@link #onThreadStart()}) so far; an SQE records the one it was written during (see the class comment). */
-    private int loopStarts;
     /** Operations the kernel cancelled because their submitting thread had ended, submitted again; see {@link #resubmissions()}. */
     private long resubmissions;
     private CompletableFuture<Void> drain;
@@ -406,7 +405,6 @@ public final class UringReactor implements Reactor {
         if (singleIssuer) {
             bindIssuer();
         }
-        loopStarts++;
         int result = ring.registerForThisThread();
         if (result < 0 && !registrationRefusalLogged) {
             registrationRefusalLogged = true;
@@ -760,7 +758,6 @@ public final class UringReactor implements Reactor {
             }
             default -> throw new AssertionError(op.kind());
         }
-        ops.submitted(op.token(), loopStarts);
         ring.writeSqe(base, opcode, op.fd(), off, addr, len, opFlags, ops.userData(op.token()));
     }
 
@@ -807,12 +804,11 @@ public final class UringReactor implements Reactor {
             return;
         }
         int index = (int) userData;
-        if (result == -ECANCELED && !op.isDone() && drain == null && ops.submittedDuring(index) != loopStarts) {
+        if (result == -ECANCELED && !op.isDone() && drain == null && ops.resubmit(index)) {
             // Nobody asked for this cancel: a cancelled future is done before its ASYNC_CANCEL is
-            // written, and a drain sets drain. The SQE went to the ring during an earlier loop start,
-            // perhaps from a thread that has ended since, whose task work the kernel can no longer run
-            // (see the class comment): it transferred nothing, so it goes to the ring again, once per
-            // loop start.
+            // written, and a drain sets drain. The SQE went to the ring from a thread that has ended
+            // since, whose task work the kernel can no longer run (see the class comment): it
+            // transferred nothing, so it goes to the ring again, from this thread.
             resubmissions++;
             queueSqe(op);
             return;

@@ -23,6 +23,7 @@ import dev.ringside.executor.linux.Errno;
 import dev.ringside.executor.linux.LibC;
 import dev.ringside.executor.linux.Linux;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -253,11 +254,22 @@ class UringReactorTest {
             IoSource readEnd = executor.register(pipe.readEnd());
             IoSource writeEnd = executor.register(pipe.writeEnd());
             CompletableFuture<Integer>[] read = new CompletableFuture[1];
+            Path[] firstKernelThread = new Path[1];
             Thread first = Thread.ofPlatform().start(() -> {
+                try {
+                    firstKernelThread[0] = Path.of("/proc/self/task").resolve(
+                            Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
                 read[0] = readEnd.read(-1, buffer, new MemRegion(0, 8));
                 executor.runUntil(executor.sleep(Duration.ofMillis(5)));
             });
             first.join();
+            for (int i = 0; i < 10_000 && Files.exists(firstKernelThread[0]); i++) {
+                Thread.sleep(1); // ended for Java, the kernel thread may still be on its way out
+            }
+            assertFalse(Files.exists(firstKernelThread[0]), "the first thread has exited");
             assertEquals(1, executor.runUntil(writeEnd.write(-1, new byte[] {7})));
             assertEquals(1, executor.runUntil(read[0]), "the read, submitted again, got the byte");
             assertEquals(7, buffer.toByteArray()[0]);
