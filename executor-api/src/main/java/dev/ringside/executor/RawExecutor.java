@@ -514,7 +514,9 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
      * tasks and timers, drains the reactor (see the class comment), closes it and stops the blocking
      * pool. Any thread, idempotent. Returns once the executor is terminated, except when called from
      * the loop thread itself (from a task), where it returns at once and the loop drains after the
-     * current item.
+     * current item. As {@link java.util.concurrent.ExecutorService#close()}, an interrupt while it waits
+     * for another thread's loop to drain does not end the wait (everything is being cancelled already);
+     * the thread's interrupt status is set again when it returns.
      *
      * @throws IllegalStateException if no loop is running and the reactor is bound to another thread
      *         ({@link Reactor#onThreadStart()}); the executor stays closing, and a {@code close()} on the
@@ -528,24 +530,30 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
         signal();
         Thread me = Thread.currentThread();
-        while (lifecycle != TERMINATED) {
-            if (loopThread.get() == me) {
-                return;
-            }
-            // A loop that ran on its thread drains, even one on its way out (drainIfClosedWhileRunning);
-            // only when none is left (a thread refused by the reactor never counts) does this thread.
-            if (loopOwner == null && loopThread.compareAndSet(null, me)) {
-                drainOnThisThread(me);
-                return;
-            }
-            signal();
-            try {
-                if (terminated.await(20, TimeUnit.MILLISECONDS)) {
+        boolean interrupted = false;
+        try {
+            while (lifecycle != TERMINATED) {
+                if (loopThread.get() == me) {
                     return;
                 }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+                // A loop that ran on its thread drains, even one on its way out (drainIfClosedWhileRunning);
+                // only when none is left (a thread refused by the reactor never counts) does this thread.
+                if (loopOwner == null && loopThread.compareAndSet(null, me)) {
+                    drainOnThisThread(me);
+                    return;
+                }
+                signal();
+                try {
+                    if (terminated.await(20, TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true; // as ExecutorService.close: keep waiting, then interrupt again
+                }
+            }
+        } finally {
+            if (interrupted) {
+                me.interrupt();
             }
         }
     }

@@ -410,6 +410,38 @@ public abstract class ExecutorContract<R extends Reactor> extends ContractSuppor
     }
 
     /**
+     * As {@link java.util.concurrent.ExecutorService#close()}: an interrupted thread's {@code close()}
+     * still returns only once the loop (here on this thread, busy in a task) has drained, and leaves
+     * the interrupt status set.
+     */
+    @Test
+    void anInterruptedCloseStillWaitsForTheDrainAndKeepsTheInterrupt() throws Exception {
+        PendingRead pending = pendingRead(8);
+        AtomicBoolean terminatedOnReturn = new AtomicBoolean(), interruptedOnReturn = new AtomicBoolean();
+        CountDownLatch closing = new CountDownLatch(1);
+        AtomicReference<Thread> closer = new AtomicReference<>();
+        Task<Void> busy = executor.spawn(() -> {
+            closer.set(Thread.ofPlatform().start(() -> {
+                Thread.currentThread().interrupt();
+                closing.countDown();
+                executor.close();
+                terminatedOnReturn.set(executor.isTerminated());
+                interruptedOnReturn.set(Thread.currentThread().isInterrupted());
+            }));
+            closing.await();
+            Thread.sleep(100); // the loop is busy while the interrupted close() waits for it
+            return never();
+        });
+        assertThrows(CancellationException.class, () -> executor.runUntil(busy), "the drain cancelled the task");
+        closer.get().join();
+        assertTrue(terminatedOnReturn.get(), "close() returned only once the executor was terminated");
+        assertTrue(interruptedOnReturn.get(), "and with the interrupt status set again");
+        assertTrue(pending.read().isCancelled());
+        assertEquals(1, pending.buffer().refCount());
+        pending.buffer().close();
+    }
+
+    /**
      * A {@code close()} that arrives while {@code runUntil} drives the loop (here from a task, which
      * returns at once) is drained by that loop before {@code runUntil} returns, even though the stage
      * it waits for completes in the same pass: nothing is left for another thread to drain.
