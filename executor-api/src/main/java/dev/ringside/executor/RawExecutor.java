@@ -87,8 +87,9 @@ import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
  * memory is leaked, never freed. The drain runs on the loop thread if a loop is running (a
  * {@code runUntil} whose stage completes meanwhile drains before it returns), else on the thread
  * calling {@code close()}. A reactor bound to one thread (io_uring with {@code singleIssuer(true)})
- * refuses a drain on any other: {@code close()} there throws {@link IllegalStateException} and leaves
- * the executor closing (refusing work, not terminated) until the bound thread runs or closes it.
+ * refuses a drain on any other while that thread lives: {@code close()} there throws
+ * {@link IllegalStateException} and leaves the executor closing (refusing work, not terminated) until
+ * the bound thread runs or closes it.
  *
  * @param <R> the reactor type
  */
@@ -518,9 +519,9 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
      * for another thread's loop to drain does not end the wait (everything is being cancelled already);
      * the thread's interrupt status is set again when it returns.
      *
-     * @throws IllegalStateException if no loop is running and the reactor is bound to another thread
-     *         ({@link Reactor#onThreadStart()}); the executor stays closing, and a {@code close()} on the
-     *         bound thread finishes it
+     * @throws IllegalStateException if no loop is running and the reactor refuses this thread
+     *         ({@link Reactor#onThreadStart()}, e.g. it is bound to another); the executor stays closing,
+     *         and a {@code close()} on the bound thread finishes it
      */
     @Override
     public void close() {

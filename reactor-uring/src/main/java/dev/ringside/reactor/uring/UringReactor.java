@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A reactor on io_uring, bound through FFM: raw {@code io_uring_setup} / {@code io_uring_enter} /
@@ -146,6 +147,11 @@ public final class UringReactor implements Reactor {
      * write before their read).
      */
     private Thread issuer;
+    /**
+     * A {@link Builder#singleIssuer} ring whose bound thread ended with the executor still open: no
+     * thread may submit to it or wait on it any more; see {@link #orphan()}. Loop-confined.
+     */
+    private boolean orphaned;
     /** Operations the kernel cancelled because their submitting thread had ended, submitted again; see {@link #resubmissions()}. */
     private long resubmissions;
     private CompletableFuture<Void> drain;
@@ -230,8 +236,12 @@ public final class UringReactor implements Reactor {
          * threads, before it touches the ring. The thread must be a platform thread: the kernel sees a
          * virtual thread's current carrier, which can change. The binding holds even where the kernel
          * does not grant the flags (before Linux 6.0), so a program behaves the same everywhere; and it
-         * lasts as long as the executor: if the bound thread ends before closing it, nothing can drain it
-         * any more, and its ring and its operations' descriptors and memory stay allocated.
+         * lasts as long as the executor. If the bound thread ends before closing it, nobody can submit
+         * to the ring or wait on it any more: any thread may then run the loop, whose tasks still run
+         * but whose new operations fail at once with an {@link IllegalStateException}, and any thread
+         * may close the executor, which closes the ring; but the memory and descriptors of operations
+         * the ended thread left in the kernel stay held, never freed, as nothing can learn when the
+         * kernel is done with them.
          */
         public Builder singleIssuer(boolean singleIssuer) {
             this.singleIssuer = singleIssuer;
@@ -405,6 +415,9 @@ public final class UringReactor implements Reactor {
         if (singleIssuer) {
             bindIssuer();
         }
+        if (orphaned) {
+            return; // the kernel would refuse the registration
+        }
         int result = ring.registerForThisThread();
         if (result < 0 && !registrationRefusalLogged) {
             registrationRefusalLogged = true;
@@ -436,15 +449,47 @@ public final class UringReactor implements Reactor {
                 }
             }
             issuer = me;
+        } else if (issuer != me && !issuer.isAlive()) {
+            if (!orphaned) {
+                orphan();
+            }
         } else if (issuer != me) {
             throw new IllegalStateException("UringReactor: the ring is single-issuer (singleIssuer(true)) and bound to thread \""
-                    + issuer.getName() + "\", the first to run the executor's loop" + (issuer.isAlive() ? "" : ", which has ended")
+                    + issuer.getName() + "\", the first to run the executor's loop"
                     + "; thread \"" + me.getName() + "\" cannot submit to it or reap it. "
-                    + (issuer.isAlive()
-                            ? "Run and close the executor on \"" + issuer.getName() + "\", or build the reactor without singleIssuer(true)"
-                            : "The executor can no longer be drained: its ring, the descriptors and memory of its operations "
-                                    + "stay allocated until the process exits. Close it on its loop thread before that thread ends"));
+                    + "Run and close the executor on \"" + issuer.getName() + "\", or build the reactor without singleIssuer(true)");
         }
+    }
+
+    /**
+     * The bound thread of a {@link Builder#singleIssuer} ring has ended with the executor open, and
+     * another thread runs the loop (to close the executor, or to run tasks). Nobody may submit to the
+     * ring, wait on it or register with it now ({@code EEXIST}), so nothing can cancel what the ended
+     * thread left in flight or learn when the kernel is done with it: operations issued from now on
+     * fail at once with an {@link IllegalStateException}, a drain ends at once, and {@link #close()}
+     * unmaps and closes the ring, which makes the kernel cancel the rest, but leaks the memory and
+     * descriptors those operations hold, as the kernel may still be using them. The loop reaps
+     * completions that still arrive (on kernels without {@code DEFER_TASKRUN}, the kernel ends a
+     * request whose task work can no longer run with {@code ECANCELED}).
+     */
+    private void orphan() {
+        orphaned = true;
+        LOG.log(System.Logger.Level.WARNING, "io_uring: the single-issuer ring''s thread \"{0}\" ended with the executor "
+                + "still open; the ring accepts no new operations, and the memory and descriptors of the {1} in flight "
+                + "stay held when the executor closes. Close the executor on its loop thread before that thread ends",
+                issuer.getName(), ops.size());
+        for (Object item : backlog.toArray()) { // never reached the kernel
+            if (item instanceof IoOperation op) {
+                ops.remove(op.token());
+                op.complete(-ECANCELED);
+            }
+        }
+        backlog.clear();
+    }
+
+    private IllegalStateException orphanedRing() {
+        return new IllegalStateException("UringReactor: the ring is single-issuer (singleIssuer(true)) and its thread \""
+                + issuer.getName() + "\" has ended without closing the executor: the ring accepts no operations; close the executor");
     }
 
     /** Drops the ring's registration in this thread's table (the table holds a reference to the ring). */
@@ -467,6 +512,10 @@ public final class UringReactor implements Reactor {
 
     @Override
     public void waitForWork(long deadlineNanos, Runnable setProcessing) throws IOException {
+        if (orphaned) {
+            waitOrphaned(deadlineNanos, setProcessing);
+            return;
+        }
         moveBacklog();
         boolean wait = deadlineNanos != 0 && backlog.isEmpty() && !ring.completionsReady() && !ring.kernelNeedsEnter();
         long timeout = -1;
@@ -489,6 +538,26 @@ public final class UringReactor implements Reactor {
         }
         setProcessing.run();
         reapAll();
+    }
+
+    /**
+     * {@link #waitForWork} on an orphaned ring ({@link #orphan()}): nobody may enter it, so this sleeps
+     * in steps of at most a millisecond (a {@link #wake()} is seen at the end of the step) and reaps
+     * the CQ from shared memory.
+     */
+    private void waitOrphaned(long deadlineNanos, Runnable setProcessing) {
+        if (deadlineNanos != 0 && !ring.completionsReady()) {
+            long step = 1_000_000L;
+            if (deadlineNanos != NO_DEADLINE) {
+                step = Math.min(step, deadlineNanos - System.nanoTime());
+            }
+            if (step > 0) {
+                LockSupport.parkNanos(step);
+            }
+        }
+        setProcessing.run();
+        ring.reap(onCompletion);
+        checkDrained();
     }
 
     private void reapAll() {
@@ -516,6 +585,10 @@ public final class UringReactor implements Reactor {
     @Override
     public CompletionStage<Void> onExecutorDrop() {
         drain = new CompletableFuture<>();
+        if (orphaned) { // nothing may be submitted or awaited: what is in flight stays held (see orphan())
+            drain.complete(null);
+            return drain;
+        }
         for (Object item : backlog.toArray()) {
             if (item instanceof IoOperation op) {
                 backlog.remove(op);
@@ -565,7 +638,7 @@ public final class UringReactor implements Reactor {
         closed = true;
         if (!ring.isEnabled()) {
             wakeArmed = false; // its SQE was written, never submitted: the kernel holds nothing of ours
-        } else if (drain == null && ops.size() == 0 && backlog.isEmpty() && wakeArmed) {
+        } else if (!orphaned && drain == null && ops.size() == 0 && backlog.isEmpty() && wakeArmed) {
             dropWakeRead(); // closed without an executor's drain, e.g. unused (the availability probe)
         }
         wakeGate.getAndAdd(GATE_CLOSED);
@@ -610,6 +683,9 @@ public final class UringReactor implements Reactor {
 
     /** {@code direct}: the operation's source was opened with {@code O_DIRECT}; {@code traits}: its {@link OpTable} traits. */
     private void submit(IoOperation op, boolean direct, byte traits) {
+        if (orphaned) {
+            throw orphanedRing();
+        }
         op.token(ops.add(op, traits)); // the slot's index; the SQE's user_data adds its generation
         if (!queueSqe(op)) {
             return; // in the backlog
@@ -791,7 +867,7 @@ public final class UringReactor implements Reactor {
         if (userData < 0) {
             if (userData == WAKE_READ) {
                 wakeArmed = false;
-                if (drain == null && !closed) {
+                if (drain == null && !closed && !orphaned) {
                     armWakeRead();
                 }
             }
@@ -804,7 +880,7 @@ public final class UringReactor implements Reactor {
             return;
         }
         int index = (int) userData;
-        if (result == -ECANCELED && !op.isDone() && drain == null && ops.resubmit(index)) {
+        if (result == -ECANCELED && !op.isDone() && drain == null && !orphaned && ops.resubmit(index)) {
             // Nobody asked for this cancel: a cancelled future is done before its ASYNC_CANCEL is
             // written, and a drain sets drain. The SQE went to the ring from a thread that has ended
             // since, whose task work the kernel can no longer run (see the class comment): it
@@ -815,13 +891,13 @@ public final class UringReactor implements Reactor {
         }
         byte traits = ops.traits(index);
         if ((traits & OpTable.AWAITING_READINESS) != 0) {
-            if (result >= 0 && !op.isDone() && drain == null) {
+            if (result >= 0 && !op.isDone() && drain == null && !orphaned) {
                 ops.endReadinessWait(index); // ready (or hung up, or in error): the call again says which
                 queueSqe(op);
                 return;
             }
             result = result < 0 ? result : -ECANCELED; // the poll's failure, or a cancel that came first
-        } else if (result == -EAGAIN && (traits & OpTable.STREAM) != 0 && !op.isDone() && drain == null
+        } else if (result == -EAGAIN && (traits & OpTable.STREAM) != 0 && !op.isDone() && drain == null && !orphaned
                 && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)
                 && ops.startReadinessWait(index)) {
             readinessWaits++;

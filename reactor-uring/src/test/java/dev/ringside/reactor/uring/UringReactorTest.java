@@ -241,6 +241,57 @@ class UringReactorTest {
 
     /** The running kernel's major and minor version, from {@code /proc/sys/kernel/osrelease}. */
     /**
+     * A {@code SINGLE_ISSUER} ring whose bound thread ended with the executor open: another thread may
+     * still run the loop, and its tasks run, but new operations fail at once, naming the ended thread;
+     * {@code close()} from there terminates the executor and closes the ring and its eventfd, while the
+     * read the ended thread left in the kernel keeps its buffer and descriptor (the kernel may still be
+     * using them, and nobody may ask it any more).
+     */
+    @Test
+    void aSingleIssuerExecutorWhoseThreadEndedRefusesNewOperationsAndClosesFromAnotherThread() throws Exception {
+        long descriptorsBefore = openDescriptors();
+        IoBuffer buffer = IoBuffer.allocate(8);
+        RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor.builder().singleIssuer(true).factory());
+        Fd.Pipe pipe = Fd.pipe();
+        IoSource readEnd = executor.register(pipe.readEnd());
+        IoSource writeEnd = executor.register(pipe.writeEnd());
+        CompletableFuture<Integer>[] pending = new CompletableFuture[1];
+        Path[] boundKernelThread = new Path[1];
+        Thread bound = Thread.ofPlatform().name("bound-loop").start(() -> {
+            try {
+                boundKernelThread[0] = Path.of("/proc/self/task").resolve(
+                        Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            pending[0] = readEnd.read(-1, buffer, new MemRegion(0, 8));
+            executor.runUntil(executor.sleep(Duration.ofMillis(5)));
+        });
+        bound.join();
+        for (int i = 0; i < 10_000 && Files.exists(boundKernelThread[0]); i++) {
+            Thread.sleep(1);
+        }
+        assertEquals(42, executor.runUntil(executor.spawn(() -> CompletableFuture.completedFuture(42))),
+                "tasks still run on another thread");
+        CompletableFuture<Integer> late = writeEnd.write(-1, "x".getBytes());
+        CompletionException refused = assertThrows(CompletionException.class, () -> executor.runUntil(late));
+        assertInstanceOf(IllegalStateException.class, refused.getCause());
+        assertTrue(refused.getCause().getMessage().contains("\"bound-loop\" has ended"), refused.getCause().getMessage());
+        assertFalse(pending[0].isDone(), "nothing completes the read the ended thread left");
+        readEnd.close();
+        writeEnd.close();
+        executor.close();
+        assertTrue(executor.isTerminated());
+        assertTrue(pending[0].isCancelled());
+        assertTrue(executor.reactor().leakedOnClose(), "what the kernel held is leaked, not freed");
+        assertEquals(2, buffer.refCount(), "the read's buffer stays held");
+        buffer.release();
+        assertFalse(buffer.isFreed(), "and is never freed");
+        assertEquals(descriptorsBefore + 1, openDescriptors(),
+                "the ring and its eventfd are closed, the pipe's write end too; only the read's held read end stays open");
+    }
+
+    /**
      * The kernel runs a request's task work on the thread that submitted it; once that thread has
      * ended, a request that needs it (here a pipe read, retried when the pipe becomes readable) ends
      * with ECANCELED instead, having read nothing. Nobody asked for that cancel: the reactor submits the
