@@ -258,19 +258,12 @@ class UringReactorTest {
         CompletableFuture<Integer>[] pending = new CompletableFuture[1];
         Path[] boundKernelThread = new Path[1];
         Thread bound = Thread.ofPlatform().name("bound-loop").start(() -> {
-            try {
-                boundKernelThread[0] = Path.of("/proc/self/task").resolve(
-                        Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            boundKernelThread[0] = kernelThreadEntry();
             pending[0] = readEnd.read(-1, buffer, new MemRegion(0, 8));
             executor.runUntil(executor.sleep(Duration.ofMillis(5)));
         });
         bound.join();
-        for (int i = 0; i < 10_000 && Files.exists(boundKernelThread[0]); i++) {
-            Thread.sleep(1);
-        }
+        awaitExit(boundKernelThread[0]);
         assertEquals(42, executor.runUntil(executor.spawn(() -> CompletableFuture.completedFuture(42))),
                 "tasks still run on another thread");
         CompletableFuture<Integer> late = writeEnd.write(-1, "x".getBytes());
@@ -307,20 +300,12 @@ class UringReactorTest {
             CompletableFuture<Integer>[] read = new CompletableFuture[1];
             Path[] firstKernelThread = new Path[1];
             Thread first = Thread.ofPlatform().start(() -> {
-                try {
-                    firstKernelThread[0] = Path.of("/proc/self/task").resolve(
-                            Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+                firstKernelThread[0] = kernelThreadEntry();
                 read[0] = readEnd.read(-1, buffer, new MemRegion(0, 8));
                 executor.runUntil(executor.sleep(Duration.ofMillis(5)));
             });
             first.join();
-            for (int i = 0; i < 10_000 && Files.exists(firstKernelThread[0]); i++) {
-                Thread.sleep(1); // ended for Java, the kernel thread may still be on its way out
-            }
-            assertFalse(Files.exists(firstKernelThread[0]), "the first thread has exited");
+            awaitExit(firstKernelThread[0]);
             assertEquals(1, executor.runUntil(writeEnd.write(-1, new byte[] {7})));
             assertEquals(1, executor.runUntil(read[0]), "the read, submitted again, got the byte");
             assertEquals(7, buffer.toByteArray()[0]);
@@ -328,6 +313,23 @@ class UringReactorTest {
             readEnd.close();
             writeEnd.close();
         }
+    }
+
+    /** The calling thread's kernel thread, as its entry under {@code /proc/self/task}. */
+    private static Path kernelThreadEntry() {
+        try {
+            return Path.of("/proc/self/task").resolve(Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Waits for the kernel thread {@code entry} to exit: a joined thread may still be on its way out. */
+    private static void awaitExit(Path entry) throws InterruptedException {
+        for (int i = 0; i < 10_000 && Files.exists(entry); i++) {
+            Thread.sleep(1);
+        }
+        assertFalse(Files.exists(entry), "kernel thread " + entry + " has exited");
     }
 
     private static int[] kernelVersion() throws IOException {
