@@ -298,7 +298,7 @@ public abstract class AbstractIoSource implements IoSource {
         }
         if (mem != null) {
             try {
-                mem.retain();
+                mem.retainForOperation();
             } catch (RuntimeException e) {
                 releaseDescriptor(onSourceLoop);
                 throw e;

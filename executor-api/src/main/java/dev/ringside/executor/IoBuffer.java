@@ -9,22 +9,34 @@ import java.lang.invoke.VarHandle;
  * Reference-counted native memory for IO: the {@link BackingMemory} users allocate.
  *
  * <p>{@link #allocate} returns a buffer with one reference, the caller's. Every operation using the
- * buffer holds one more from its submission to its completion, so {@link #refCount()} shows the
- * kernel's hold. {@link #close()} (or {@link #release()}) drops the caller's reference; the memory is
- * freed by whoever drops the last one. After that, {@link #segment()}, {@link #retain()} and any access
- * through a segment obtained earlier fail with {@link IllegalStateException}: the memory lives in its
- * own shared {@link Arena}, which closing invalidates.
+ * buffer holds one more from its submission to its completion ({@link #retainForOperation()}), so
+ * {@link #refCount()} shows the kernel's hold. {@link #close()} drops the caller's first reference,
+ * once however often it is called; {@link #release()} drops one taken by {@link #retain()} (or the
+ * first). The memory is freed by whoever drops the last reference. After that, {@link #segment()},
+ * {@link #retain()} and any access through a segment obtained earlier fail with
+ * {@link IllegalStateException}: the memory lives in its own shared {@link Arena}, which closing
+ * invalidates.
  *
- * <p>Thread-safety: all methods may be called from any thread. {@code refCount} is changed only by
- * compare-and-set; the 1 to 0 transition happens once and is the only one that closes the arena.
+ * <p>The callers' references and the operations' are counted apart, so releasing more often than
+ * allocating and retaining fails, with the memory untouched, instead of taking a reference an operation
+ * holds: memory the kernel may still write is never freed, whatever the caller does.
+ *
+ * <p>Thread-safety: all methods may be called from any thread. Both counts live in one {@code long}
+ * ({@link #counts}) changed only by compare-and-set; the transition to no reference at all happens
+ * once and is the only one that closes the arena.
  */
 public final class IoBuffer implements BackingMemory, AutoCloseable {
 
-    private static final VarHandle REF_COUNT;
+    private static final VarHandle COUNTS, CLOSED;
+    /** One operation's reference in {@link #counts}. */
+    private static final long OPERATION = 1L << 32;
+    private static final long CALLER_MASK = OPERATION - 1;
 
     static {
         try {
-            REF_COUNT = MethodHandles.lookup().findVarHandle(IoBuffer.class, "refCount", int.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            COUNTS = lookup.findVarHandle(IoBuffer.class, "counts", long.class);
+            CLOSED = lookup.findVarHandle(IoBuffer.class, "closed", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -32,9 +44,15 @@ public final class IoBuffer implements BackingMemory, AutoCloseable {
 
     private final Arena arena;
     private final MemorySegment segment;
-    /** References held: the owner's plus one per operation in flight; 0 once freed. CAS only. */
-    @SuppressWarnings("unused") // accessed through REF_COUNT
-    private volatile int refCount = 1;
+    /**
+     * References held: the callers' in the low 32 bits, the operations' in flight in the high 32; 0
+     * once freed. Compare-and-set only.
+     */
+    @SuppressWarnings("unused") // accessed through COUNTS
+    private volatile long counts = 1;
+    /** Whether {@link #close()} dropped the caller's first reference. Compare-and-set only. */
+    @SuppressWarnings("unused") // accessed through CLOSED
+    private volatile boolean closed;
 
     private IoBuffer(long size, long alignment) {
         this.arena = Arena.ofShared();
@@ -66,7 +84,7 @@ public final class IoBuffer implements BackingMemory, AutoCloseable {
 
     @Override
     public MemorySegment segment() {
-        if (refCount() == 0) {
+        if (isFreed()) {
             throw freed("segment");
         }
         return segment;
@@ -89,46 +107,85 @@ public final class IoBuffer implements BackingMemory, AutoCloseable {
 
     @Override
     public void retain() {
-        int count;
-        do {
-            count = refCount();
-            if (count == 0) {
-                throw freed("retain");
-            }
-        } while (!REF_COUNT.compareAndSet(this, count, count + 1));
+        add(1, "retain");
     }
 
+    /** An operation's reference, counted apart from the callers'. */
+    @Override
+    public void retainForOperation() {
+        add(OPERATION, "retainForOperation");
+    }
+
+    private void add(long delta, String call) {
+        long value;
+        do {
+            value = (long) COUNTS.getVolatile(this);
+            if (value == 0) {
+                throw freed(call);
+            }
+        } while (!COUNTS.compareAndSet(this, value, value + delta));
+    }
+
+    /**
+     * Drops one of the callers' references; the memory is freed now if it was the last reference, or
+     * when the last operation holding it completes. Fails, changing nothing, if no caller's reference
+     * is left (more releases than {@code allocate} plus {@link #retain()}), even while operations hold
+     * the buffer.
+     */
     @Override
     public void release() {
-        int count;
+        long value;
         do {
-            count = refCount();
-            if (count == 0) {
+            value = (long) COUNTS.getVolatile(this);
+            if (value == 0) {
                 throw freed("release");
             }
-        } while (!REF_COUNT.compareAndSet(this, count, count - 1));
-        if (count == 1) {
+            if ((value & CALLER_MASK) == 0) {
+                throw new IllegalStateException("IoBuffer.release: released more often than allocated and retained; "
+                        + (value >>> 32) + " operation(s) still hold the buffer, which stays allocated until they complete");
+            }
+        } while (!COUNTS.compareAndSet(this, value, value - 1));
+        if (value == 1) {
+            arena.close();
+        }
+    }
+
+    /** Drops the reference {@link #retainForOperation()} took; the last reference frees the memory. */
+    @Override
+    public void releaseForOperation() {
+        long value;
+        do {
+            value = (long) COUNTS.getVolatile(this);
+            if (value >>> 32 == 0) {
+                throw new IllegalStateException("IoBuffer.releaseForOperation: no operation holds the buffer");
+            }
+        } while (!COUNTS.compareAndSet(this, value, value - OPERATION));
+        if (value == OPERATION) {
             arena.close();
         }
     }
 
     @Override
     public int refCount() {
-        return (int) REF_COUNT.getVolatile(this);
+        long value = (long) COUNTS.getVolatile(this);
+        return (int) (value & CALLER_MASK) + (int) (value >>> 32);
     }
 
     /** Whether the memory has been freed. */
     public boolean isFreed() {
-        return refCount() == 0;
+        return (long) COUNTS.getVolatile(this) == 0;
     }
 
     /**
-     * Drops the caller's reference; the memory is freed now, or when the last operation holding it
-     * completes. Calling it more often than {@code allocate} plus {@link #retain()} fails.
+     * Drops the caller's first reference (the one {@link #allocate} returned with), at most once: a
+     * second {@code close()} does nothing. The memory is freed now, or when the last reference
+     * ({@link #retain()}ed ones, operations in flight) is dropped.
      */
     @Override
     public void close() {
-        release();
+        if (CLOSED.compareAndSet(this, false, true)) {
+            release();
+        }
     }
 
     private IllegalStateException freed(String call) {

@@ -244,7 +244,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         @Override
         void releaseMemory() {
             if (memory != null) {
-                memory.release();
+                memory.releaseForOperation();
             }
         }
 
@@ -471,9 +471,15 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         return outcome instanceof RawExecutor<?> other ? other : source.executor();
     }
 
+    /** Drops the memory's hold and the descriptor's; the descriptor's even if the memory's fails. */
     private void releaseHolds() {
-        releaseMemory();
-        source.releaseDescriptor(loopHold);
+        try {
+            releaseMemory();
+        } catch (RuntimeException failure) { // a BackingMemory of the caller's that breaks its contract
+            RawExecutor.LOG.log(System.Logger.Level.ERROR, "releasing the memory of " + this + " failed", failure);
+        } finally {
+            source.releaseDescriptor(loopHold);
+        }
     }
 
     /**

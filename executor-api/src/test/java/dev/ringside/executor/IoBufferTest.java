@@ -2,6 +2,7 @@ package dev.ringside.executor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,6 +29,30 @@ class IoBufferTest {
         assertThrows(IllegalStateException.class, buffer::release);
         assertThrows(IllegalStateException.class, () -> earlier.get(ValueLayout.JAVA_BYTE, 0),
                 "a segment obtained before the free cannot reach freed memory");
+    }
+
+    /**
+     * The callers' references and the operations' are counted apart: a second close() does nothing,
+     * and a release beyond the callers' references fails with the memory untouched while an
+     * operation's reference remains; that reference frees it.
+     */
+    @Test
+    void aCallerCannotReleaseTheReferenceAnOperationHolds() {
+        IoBuffer buffer = IoBuffer.allocate(64);
+        buffer.retainForOperation();
+        assertEquals(2, buffer.refCount());
+        buffer.close();
+        buffer.close(); // idempotent: the caller's first reference goes once
+        assertEquals(1, buffer.refCount());
+        IllegalStateException over = assertThrows(IllegalStateException.class, buffer::release);
+        assertTrue(over.getMessage().contains("1 operation(s) still hold"), over.getMessage());
+        assertFalse(buffer.isFreed(), "the operation's reference keeps the memory");
+        buffer.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+        buffer.releaseForOperation();
+        assertTrue(buffer.isFreed(), "the operation's release was the last");
+        assertThrows(IllegalStateException.class, buffer::releaseForOperation);
+        assertThrows(IllegalStateException.class, buffer::retainForOperation);
+        buffer.close(); // still nothing
     }
 
     @Test

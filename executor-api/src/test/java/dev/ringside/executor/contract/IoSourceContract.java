@@ -351,6 +351,25 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         assertThrows(IllegalStateException.class, buffer::segment);
     }
 
+    /**
+     * The caller cannot give away the reference a pending read holds: closing its buffer twice, or
+     * releasing it once more, leaves the memory allocated until the kernel hands it back, and the read
+     * then completes with its bytes, written into memory that is still there.
+     */
+    @Test
+    void aPendingReadKeepsItsBufferAllocatedWhateverTheCallerReleases() throws Exception {
+        PendingRead pending = pendingRead(8);
+        IoBuffer buffer = pending.buffer();
+        buffer.close();
+        buffer.close();
+        assertThrows(IllegalStateException.class, buffer::release, "no caller's reference is left");
+        assertFalse(buffer.isFreed());
+        assertEquals(1, buffer.refCount(), "the read's own reference");
+        executor.runUntil(pending.pipe().writeEnd().write(-1, bytes("held")));
+        assertEquals(4, executor.runUntil(pending.read()));
+        assertTrue(buffer.isFreed(), "freed by the read's completion, the last reference");
+    }
+
     @Test
     void aWriteBlockedOnAFullPipeHoldsItsBufferEvenWhenCancelled() throws Exception {
         var pipe = pipe();
