@@ -6,6 +6,7 @@ import dev.ringside.executor.linux.LibC;
 import dev.ringside.executor.linux.Linux;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
@@ -40,15 +41,25 @@ public abstract class AbstractIoSource implements IoSource {
      * the executor's loop (issued there, completed there).
      */
     private int loopHoldUsers;
+    /**
+     * The read or write at {@link #CURRENT_POSITION} of this (seekable) source that is in the reactor,
+     * or next to start; the others wait in {@link #positionWaiters}, in the order they were issued. See
+     * {@link RawExecutor}'s <em>The file position</em>. Loop thread.
+     */
+    IoOperation positionHolder;
+    /** Reads and writes at the current position waiting for {@link #positionHolder}; null until needed. Loop thread. */
+    ArrayDeque<IoOperation> positionWaiters;
 
     /** A source of {@code executor} owning {@code fd}. */
     protected AbstractIoSource(RawExecutor<?> executor, Fd fd) {
         this.executor = Objects.requireNonNull(executor, "executor");
         this.fd = Objects.requireNonNull(fd, "fd");
         this.label = -1;
-        // A stream refuses lseek with ESPIPE; pread(2) refuses an offset on it the same way, and so
-        // does every reactor, through RawExecutor's start (io_uring alone would ignore the offset).
-        this.seekable = LibC.lseek(fd.intValue(), 0, Linux.SEEK_CUR) != -Errno.ESPIPE;
+        // pread(2) refuses an offset with ESPIPE on a descriptor without a position, and so does every
+        // reactor, through RawExecutor's start (io_uring alone would ignore the offset). A stream refuses
+        // lseek with ESPIPE; an anonymous inode (eventfd, timerfd, signalfd: no file type) accepts it
+        // but not pread.
+        this.seekable = LibC.lseek(fd.intValue(), 0, Linux.SEEK_CUR) != -Errno.ESPIPE && LibC.fileType(fd.intValue()) != 0;
     }
 
     /**

@@ -77,6 +77,8 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     public static final int FALLOCATE_ZERO_RANGE = 0x10 | 0x01;
 
     static final byte NEW = 0, STARTED = 1, CANCEL_REQUESTED = 2, DONE = 3;
+    /** Issued, but waiting for the read or write ahead of it at its source's current position (see {@link RawExecutor}). */
+    static final byte WAITING_FOR_POSITION = 4;
     private static final Kind[] KINDS = Kind.values();
     /**
      * An outcome meaning that a thread finishing the future from outside won the claim (see
@@ -447,6 +449,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
         }
         state = DONE;
         source.executor().unlinkInFlight(this);
+        source.executor().releasePosition(this);
         RawExecutor<?> target = deliveryExecutor();
         try {
             outcome = result < 0 ? new ErrnoException(kind().call() + "(fd " + fd() + ")", (int) -result) : outcome(result);
@@ -460,6 +463,7 @@ public sealed class IoOperation extends OwnedFuture<Object> permits IoOperation.
     /** Finishes an operation that never reached the kernel. Loop thread. */
     void abandon(Throwable cause) {
         state = DONE;
+        source.executor().releasePosition(this);
         RawExecutor<?> target = deliveryExecutor();
         outcome = cause;
         releaseHolds();

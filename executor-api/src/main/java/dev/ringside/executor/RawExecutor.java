@@ -79,6 +79,16 @@ import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
  * before everything the next one does). {@code wakeState} and {@code lifecycle} are volatile and
  * change by compare-and-set or swap only.
  *
+ * <h2>The file position</h2>
+ * Reads and writes at {@link IoSource#CURRENT_POSITION} on a source with a position (a regular file, a
+ * block device) run one at a time per source, in the order they were issued on the loop, each after the
+ * one before it has completed, as successive {@code read(2)}/{@code write(2)} calls would: io_uring reads
+ * the position when it issues a request and moves it when the request completes, so several in flight
+ * together would all use the same position. The others wait in the source's {@code positionWaiters}
+ * (state {@code WAITING_FOR_POSITION}, still in flight for cancellation and the drain: cancelling one
+ * takes it out of the line, and it never reaches the reactor). Reads and writes at an offset, and
+ * those on streams, which have no position, are not affected.
+ *
  * <h2>Closing</h2>
  * {@link #close()} refuses new work, cancels unfinished tasks and timers, calls
  * {@link Reactor#onExecutorDrop()} and keeps the loop reaping (blocking, not spinning) until the
@@ -669,6 +679,24 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
         operation.state = IoOperation.STARTED;
         linkInFlight(operation);
+        if (operation.offset() == IoSource.CURRENT_POSITION && operation.source.isSeekable()
+                && (operation.kind() == IoOperation.Kind.READ || operation.kind() == IoOperation.Kind.WRITE)) {
+            AbstractIoSource source = operation.source;
+            if (source.positionHolder != null) { // waits its turn (see "The file position")
+                operation.state = IoOperation.WAITING_FOR_POSITION;
+                if (source.positionWaiters == null) {
+                    source.positionWaiters = new ArrayDeque<>();
+                }
+                source.positionWaiters.addLast(operation);
+                return;
+            }
+            source.positionHolder = operation;
+        }
+        startInReactor(operation);
+    }
+
+    /** Loop thread: hands a started {@code operation} to its source's reactor. */
+    private void startInReactor(IoOperation operation) {
         try {
             operation.source.start(operation);
         } catch (Throwable failure) {
@@ -680,9 +708,38 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
     }
 
+    /**
+     * Loop thread: {@code operation} has finished (or given up); if it held its source's current
+     * position, the next read or write waiting for it starts, on this loop's next pass.
+     */
+    void releasePosition(IoOperation operation) {
+        AbstractIoSource source = operation.source;
+        if (source.positionHolder != operation) {
+            return;
+        }
+        IoOperation next = source.positionWaiters == null ? null : source.positionWaiters.pollFirst();
+        source.positionHolder = next;
+        if (next != null) {
+            enqueue((LoopAction) () -> {
+                if (next.state == IoOperation.WAITING_FOR_POSITION) { // not cancelled meanwhile
+                    next.state = IoOperation.STARTED;
+                    startInReactor(next);
+                }
+            });
+        }
+    }
+
     /** Any thread: the operation's future was cancelled; ask the reactor to cancel it. */
     void requestCancel(IoOperation operation) {
         onLoop(() -> {
+            if (operation.state == IoOperation.WAITING_FOR_POSITION) { // never reached the reactor
+                if (operation.source.positionHolder != operation) {
+                    operation.source.positionWaiters.remove(operation);
+                } // else it was next: abandon passes the position on
+                unlinkInFlight(operation);
+                operation.abandon(new CancellationException());
+                return;
+            }
             if (operation.state == IoOperation.STARTED) {
                 operation.state = IoOperation.CANCEL_REQUESTED;
                 try {

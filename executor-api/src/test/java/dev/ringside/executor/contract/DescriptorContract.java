@@ -60,6 +60,28 @@ public abstract class DescriptorContract<R extends Reactor> {
     }
 
     /**
+     * An eventfd or a timerfd has no file position: a read at an offset fails with ESPIPE, as pread(2)
+     * does (they accept lseek, so that is not what tells), and the eventfd's count is left alone.
+     */
+    @Test
+    void aReadAtAnOffsetOfAnEventfdOrATimerfdFailsWithEspipe() throws Exception {
+        try (RawExecutor<R> executor = fixture().newExecutor()) {
+            IoSource eventfd = executor.register(Fd.eventfd(3, false));
+            IoSource timerfd = executor.register(Fd.timerfd());
+            for (IoSource source : List.of(eventfd, timerfd)) {
+                CompletionException failure = assertThrows(CompletionException.class,
+                        () -> executor.runUntil(source.read(100, new byte[8])));
+                assertEquals("ESPIPE", assertInstanceOf(ErrnoException.class, failure.getCause()).symbol());
+            }
+            byte[] count = new byte[8];
+            assertEquals(8, executor.runUntil(eventfd.read(IoSource.CURRENT_POSITION, count)));
+            assertEquals(3, MemorySegment.ofArray(count).get(ValueLayout.JAVA_LONG_UNALIGNED, 0), "the count was still 3");
+            eventfd.close();
+            timerfd.close();
+        }
+    }
+
+    /**
      * A socketpair carries bytes both ways, for one region and for several; a read issued before the
      * peer writes waits for it; a cancelled read keeps its buffer until the kernel returns it; a closed
      * peer reads as EOF (0) and fails a write with EPIPE naming the call; the sockets' flags never change.

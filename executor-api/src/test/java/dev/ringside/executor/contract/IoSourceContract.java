@@ -64,6 +64,40 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         assertArrayEquals(bytes("4567"), second);
     }
 
+    /**
+     * Reads and writes at the current position issued together run one after another in the order
+     * they were issued, each from where the one before ended, as successive read(2)/write(2) calls
+     * would; one cancelled while it waits never runs.
+     */
+    @Test
+    void readsAndWritesAtTheCurrentPositionIssuedTogetherRunInIssueOrder() throws Exception {
+        var file = file(bytes("aaaabbbbccccddddeeee"));
+        IoSource source = file.source();
+        List<byte[]> into = new ArrayList<>();
+        List<CompletableFuture<Integer>> reads = new ArrayList<>();
+        executor.runUntil(executor.spawn(() -> {
+            for (int i = 0; i < 5; i++) {
+                into.add(new byte[4]);
+                reads.add(source.read(IoSource.CURRENT_POSITION, into.get(i)));
+            }
+            assertTrue(reads.get(2).cancel(false), "the third read waits: it can be cancelled before it runs");
+            return CompletableFuture.allOf(reads.get(0), reads.get(1), reads.get(3), reads.get(4));
+        }));
+        assertEquals(List.of("aaaa", "bbbb", "cccc", "dddd"),
+                List.of(new String(into.get(0)), new String(into.get(1)), new String(into.get(3)), new String(into.get(4))),
+                "the reads in issue order; the cancelled one took nothing");
+        assertTrue(reads.get(2).isCancelled());
+        assertEquals(4, executor.runUntil(source.read(IoSource.CURRENT_POSITION, new byte[8])), "eeee is left");
+        List<CompletableFuture<Integer>> writes = new ArrayList<>();
+        executor.runUntil(executor.spawn(() -> {
+            for (String chunk : List.of("1", "22", "333")) {
+                writes.add(source.write(IoSource.CURRENT_POSITION, bytes(chunk)));
+            }
+            return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+        }));
+        assertArrayEquals(bytes("aaaabbbbccccddddeeee122333"), file.contents(), "the writes in issue order, at the end");
+    }
+
     @Test
     void aReadAtEndOfFileCompletesWithZeroAndAShortReadWithWhatIsThere() throws Exception {
         var file = file(bytes("abc"));

@@ -28,12 +28,19 @@ final class OpTable {
     static final int MAX_READINESS_WAITS = 0xFF >>> WAITS_SHIFT;
     /** The most times one operation is submitted again after an {@code ECANCELED} nobody asked for. */
     static final int MAX_RESUBMISSIONS = 8;
+    /** A {@link #position} meaning: a write to an {@code O_APPEND} file, which the kernel appends wherever the position is. */
+    static final long APPENDING = -2;
     private IoOperation[] operations;
     private int[] generations;
     /** Per slot: {@link #SOCKET}, {@link #STREAM}, {@link #AWAITING_READINESS}, and the count of waits for readiness. */
     private byte[] traits;
     /** Per slot: the times the operation was submitted again after an {@code ECANCELED} nobody asked for; see {@link #resubmit}. */
     private byte[] resubmissions;
+    /**
+     * Per slot, for a read or write at the current position of a file: the position its SQE names
+     * explicitly, or {@link #APPENDING} for a write to an {@code O_APPEND} file; see {@link UringReactor}.
+     */
+    private long[] positions;
     private int[] free;
     private int freeCount;
     private int size;
@@ -43,6 +50,7 @@ final class OpTable {
         generations = new int[initialCapacity];
         traits = new byte[initialCapacity];
         resubmissions = new byte[initialCapacity];
+        positions = new long[initialCapacity];
         free = new int[initialCapacity];
         for (int i = 0; i < initialCapacity; i++) {
             free[i] = initialCapacity - 1 - i;
@@ -114,6 +122,16 @@ final class OpTable {
         return true;
     }
 
+    /** Records the file position the SQE of the operation in slot {@code index} names (or {@link #APPENDING}). */
+    void position(int index, long position) {
+        positions[index] = position;
+    }
+
+    /** The file position recorded for the operation in slot {@code index}. */
+    long position(int index) {
+        return positions[index];
+    }
+
     /** Frees slot {@code index} (one {@link #add} returned, or {@link #get} found). */
     void remove(int index) {
         operations[index] = null;
@@ -142,6 +160,7 @@ final class OpTable {
         generations = Arrays.copyOf(generations, capacity);
         traits = Arrays.copyOf(traits, capacity);
         resubmissions = Arrays.copyOf(resubmissions, capacity);
+        positions = Arrays.copyOf(positions, capacity);
         free = Arrays.copyOf(free, capacity);
         for (int i = capacity - 1; i >= old; i--) {
             free[freeCount++] = i;

@@ -93,6 +93,17 @@ import java.util.concurrent.locks.LockSupport;
  * {@code READ} armed on; the eventfd is closed last, behind a gate that waits for wakers inside it, so
  * a late {@code wake()} never writes to a reused descriptor number.
  *
+ * <h2>The file position</h2>
+ * io_uring moves a file's position after a read or write at the current position ({@code -1}) only
+ * when the request completes at once; one that completes later (every {@code O_DIRECT} one) leaves the
+ * position where it was. So for a read or write at the current position of a file (not a stream), the
+ * SQE names the position explicitly ({@code lseek(fd, 0, SEEK_CUR)} when it is written), and the
+ * completion moves the position past what was transferred, as {@code read(2)}/{@code write(2)} would.
+ * A write to an {@code O_APPEND} file is appended by the kernel wherever the position is, and leaves it
+ * at the end. This is correct because the executor runs a source's reads and writes at the current
+ * position one at a time, in issue order ({@link RawExecutor}'s <em>The file position</em>); it costs
+ * two {@code lseek} calls per such operation.
+ *
  * <h2>Threads</h2>
  * Everything but {@link #wake()}, {@link #nanoTime()} and the read-only accessors is called by the
  * executor's loop thread, one thread at a time, as {@link Reactor} specifies.
@@ -800,12 +811,12 @@ public final class UringReactor implements Reactor {
                         opFlags = (read ? 0 : Linux.MSG_NOSIGNAL) | (nowaitForTest ? Linux.MSG_DONTWAIT : 0);
                     } else {
                         opcode = read ? OP_READ : OP_WRITE;
-                        off = op.offset();
+                        off = offsetFor(op, traits);
                         opFlags = nowaitForTest ? Linux.RWF_NOWAIT : 0;
                     }
                 } else {
                     opcode = read ? OP_READV : OP_WRITEV;
-                    off = op.offset();
+                    off = offsetFor(op, traits);
                     opFlags = nowaitForTest ? Linux.RWF_NOWAIT : 0;
                     MemorySegment iov = iovecsFor(op.token(), op.bufferCount());
                     for (int i = 0; i < op.bufferCount(); i++) {
@@ -835,6 +846,41 @@ public final class UringReactor implements Reactor {
             default -> throw new AssertionError(op.kind());
         }
         ring.writeSqe(base, opcode, op.fd(), off, addr, len, opFlags, ops.userData(op.token()));
+    }
+
+    /**
+     * The offset for the SQE of a read or write: its own, or, at the current position of a file, the
+     * position now, which the completion then advances (see "The file position" in the class comment).
+     */
+    private long offsetFor(IoOperation op, int traits) {
+        long offset = op.offset();
+        if (offset != IoSource.CURRENT_POSITION || (traits & OpTable.STREAM) != 0) {
+            return offset; // a stream has no position: the kernel reads or writes it as it comes
+        }
+        if (op.kind() == IoOperation.Kind.WRITE && (LibC.fcntl(op.fd(), Linux.F_GETFL, 0) & Linux.O_APPEND) != 0) {
+            ops.position(op.token(), OpTable.APPENDING);
+            return offset; // the kernel appends, wherever the position is
+        }
+        long position = LibC.lseek(op.fd(), 0, Linux.SEEK_CUR);
+        if (position < 0) {
+            ops.position(op.token(), OpTable.APPENDING - 1); // no position to advance: the kernel answers
+            return offset;
+        }
+        ops.position(op.token(), position);
+        return position;
+    }
+
+    /**
+     * After a read or write at the current position of a file: moves the position past what it
+     * transferred, as read(2) and write(2) do (to the end of an {@code O_APPEND} file after a write).
+     */
+    private void advancePosition(IoOperation op, int index, int transferred) {
+        long position = ops.position(index);
+        if (position == OpTable.APPENDING) {
+            LibC.lseek(op.fd(), 0, Linux.SEEK_END);
+        } else if (position >= 0) {
+            LibC.lseek(op.fd(), position + transferred, Linux.SEEK_SET);
+        }
     }
 
     private void writeCancel(long base, long target) {
@@ -903,6 +949,10 @@ public final class UringReactor implements Reactor {
             readinessWaits++;
             queueSqe(op);
             return;
+        }
+        if (result >= 0 && op.offset() == IoSource.CURRENT_POSITION && (traits & OpTable.STREAM) == 0
+                && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)) {
+            advancePosition(op, index, result);
         }
         ops.remove(index);
         op.complete(result);

@@ -241,6 +241,56 @@ class UringReactorTest {
 
     /** The running kernel's major and minor version, from {@code /proc/sys/kernel/osrelease}. */
     /**
+     * io_uring reads the file position when it issues a request and moves it when the request
+     * completes: O_DIRECT reads and writes at the current position, several in flight, would all use
+     * the same position. The executor runs them one after another (RawExecutor, "The file position"):
+     * eight page reads get the eight pages in order, and eight page writes make an eight-page file.
+     */
+    @Test
+    void directReadsAndWritesAtTheCurrentPositionEachGetTheirOwnPages() throws Exception {
+        int pages = 8, page = 4096;
+        byte[] content = new byte[pages * page];
+        for (int i = 0; i < content.length; i++) {
+            content[i] = (byte) (i / page + 1);
+        }
+        Path file = Files.write(dir.resolve("position.bin"), content);
+        try {
+            Fd.open(file, StandardOpenOption.READ, LinuxOpenOption.DIRECT).close();
+        } catch (ErrnoException e) {
+            assumeFalse(e.errno() == Errno.EINVAL, "the file system of " + dir + " has no O_DIRECT");
+            throw e;
+        }
+        Path copy = dir.resolve("position-copy.bin");
+        try (RawExecutor<UringReactor> executor = RawExecutor.create(UringReactor.builder().factory());
+             IoBuffer buffer = IoBuffer.allocate(content.length, page)) {
+            IoSource in = executor.register(Fd.open(file, StandardOpenOption.READ, LinuxOpenOption.DIRECT));
+            IoSource out = executor.register(Fd.open(copy, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+                    LinuxOpenOption.DIRECT));
+            for (IoSource source : List.of(in, out)) {
+                Integer total = executor.runUntil(executor.spawn(() -> {
+                    List<CompletableFuture<Integer>> all = new ArrayList<>();
+                    for (int i = 0; i < pages; i++) {
+                        MemRegion region = new MemRegion((long) i * page, page);
+                        all.add(source == in ? in.read(IoSource.CURRENT_POSITION, buffer, region)
+                                : out.write(IoSource.CURRENT_POSITION, buffer, region));
+                    }
+                    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+                            .thenApply(ignored -> all.stream().mapToInt(CompletableFuture::join).sum());
+                }));
+                assertEquals(content.length, total);
+                if (source == in) {
+                    assertArrayEquals(content, buffer.toByteArray(), "each read got its own page, in order");
+                    assertEquals(0, executor.runUntil(in.read(IoSource.CURRENT_POSITION, buffer, new MemRegion(0, page))),
+                            "the position is at the end");
+                }
+            }
+            in.close();
+            out.close();
+        }
+        assertArrayEquals(content, Files.readAllBytes(copy), "each write went to its own page, in order");
+    }
+
+    /**
      * A {@code SINGLE_ISSUER} ring whose bound thread ended with the executor open: another thread may
      * still run the loop, and its tasks run, but new operations fail at once, naming the ended thread;
      * {@code close()} from there terminates the executor and closes the ring and its eventfd, while the
