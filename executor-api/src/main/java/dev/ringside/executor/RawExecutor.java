@@ -426,7 +426,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         checkAccepting("sleep");
         boolean inLoop = isLoopThread();
         Task<?> owner = inLoop ? currentTask : null;
-        ScheduledTask<Void> timer = new ScheduledTask<>(this, null, deadlineAfter(duration.toNanos()), 0,
+        ScheduledTask<Void> timer = new ScheduledTask<>(this, null, deadlineAfter(TimeUnit.NANOSECONDS.convert(duration)), 0,
                 timerSequence.getAndIncrement(), owner);
         if (owner != null) {
             owner.addChild(timer);
@@ -811,7 +811,9 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
 
     private void addTimer(ScheduledTask<?> timer) {
         onLoop(() -> {
-            if (!timer.isDone()) {
+            if (timer.isPeriodic() && lifecycle >= SHUTDOWN) {
+                timer.cancel(false); // accepted before shutdown(), reached the loop after: periodic timers end there
+            } else if (!timer.isDone()) {
                 timers.add(timer);
             }
         });

@@ -79,7 +79,7 @@ final class ScheduledTask<V> extends OwnedFuture<V> implements RunnableScheduled
             if (period == 0) {
                 complete(value);
             } else if (!isDone()) {
-                deadline = period > 0 ? deadline + period : executor.reactor().nanoTime() - period;
+                deadline = nextDeadline();
                 if (!executor.reschedule(this)) {
                     super.cancel(false);
                 }
@@ -87,6 +87,18 @@ final class ScheduledTask<V> extends OwnedFuture<V> implements RunnableScheduled
         } catch (Throwable failure) {
             completeExceptionally(failure);
         }
+    }
+
+    /**
+     * A periodic timer's next deadline: a period after this one (fixed rate) or after now (fixed
+     * delay), saturating as one-shot deadlines do, so a period near {@code Long.MAX_VALUE} nanoseconds
+     * cannot wrap around into the past.
+     */
+    private long nextDeadline() {
+        long from = period > 0 ? deadline : executor.reactor().nanoTime();
+        long step = period > 0 ? period : -period; // a fixed delay is stored negated
+        long next = from + step;
+        return next < from ? Long.MAX_VALUE - 1 : next; // MAX_VALUE itself means no deadline
     }
 
     /**

@@ -68,6 +68,8 @@ public class Task<T> extends OwnedFuture<T> {
             CompletionStage<T> result = work.call();
             if (result == null) {
                 completeExceptionally(new NullPointerException("the task body returned null instead of a CompletionStage"));
+            } else if (isCancelled()) { // cancelled while the body ran: its stage goes with it
+                cancelStage(result);
             } else if (result instanceof CompletableFuture<T> done && done.isDone()) {
                 settle(done);
             } else {
@@ -84,7 +86,7 @@ public class Task<T> extends OwnedFuture<T> {
     private void settle(CompletableFuture<T> done) {
         switch (done.state()) {
             case SUCCESS -> complete(done.resultNow());
-            case FAILED -> completeExceptionally(done.exceptionNow());
+            case FAILED -> settle(null, done.exceptionNow()); // a CancellationException cancels, as later
             case CANCELLED -> cancel(false);
             case RUNNING -> throw new AssertionError();
         }
@@ -180,6 +182,14 @@ public class Task<T> extends OwnedFuture<T> {
         }
     }
 
+    private static void cancelStage(CompletionStage<?> stage) {
+        try {
+            stage.toCompletableFuture().cancel(false);
+        } catch (UnsupportedOperationException ignored) {
+            // a stage that cannot be viewed as a future cannot be cancelled
+        }
+    }
+
     /** Loop thread: unlink, and on cancellation cancel what the task has in flight. */
     private void afterFinish(boolean cancelled) {
         executor.unlinkLive(this);
@@ -189,11 +199,7 @@ public class Task<T> extends OwnedFuture<T> {
             CompletionStage<T> pending = stage;
             stage = null;
             if (pending != null) {
-                try {
-                    pending.toCompletableFuture().cancel(false);
-                } catch (UnsupportedOperationException ignored) {
-                    // a stage that cannot be viewed as a future cannot be cancelled
-                }
+                cancelStage(pending);
             }
             while (child != null) {
                 OwnedFuture<?> next = child.nextSibling;
