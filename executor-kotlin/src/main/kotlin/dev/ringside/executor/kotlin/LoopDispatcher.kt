@@ -1,5 +1,6 @@
 package dev.ringside.executor.kotlin
 
+import dev.ringside.executor.ExecutorClosedException
 import dev.ringside.executor.RawExecutor
 import java.time.Duration
 import java.util.concurrent.CompletableFuture
@@ -88,7 +89,7 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
             cancelDelay(continuation, "the executor refused the timer of a delay", refused)
             return
         }
-        timer.whenComplete(ResumeWhenDue(continuation))
+        timer.whenComplete(ResumeWhenDue(executor, continuation))
         continuation.invokeOnCancellation { timer.cancel(false) }
     }
 
@@ -99,7 +100,7 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
             cancelCoroutine(context, "the executor refused the timer of a timeout", refused)
             return NonDisposableHandle
         }
-        val timeout = TimeoutWhenDue(timer, block, context)
+        val timeout = TimeoutWhenDue(executor, timer, block, context)
         timer.whenComplete(timeout)
         return timeout
     }
@@ -119,7 +120,11 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
         @Volatile
         private var discarded = false
 
-        override fun run() = block.run()
+        override fun run() {
+            if (!discarded) { // once discarded, the block was sent to Dispatchers.IO (see cancel)
+                block.run()
+            }
+        }
 
         override fun cancel(mayInterruptIfRunning: Boolean): Boolean {
             if (discarded) {
@@ -141,7 +146,10 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
     }
 
     /** Resumes a `delay` when its timer is due; cancels the coroutine if the executor cancelled the timer. */
-    private class ResumeWhenDue(private val continuation: CancellableContinuation<Unit>) : BiConsumer<Void?, Throwable?> {
+    private class ResumeWhenDue(
+        private val executor: RawExecutor<*>,
+        private val continuation: CancellableContinuation<Unit>,
+    ) : BiConsumer<Void?, Throwable?> {
         override fun accept(value: Void?, failure: Throwable?) {
             if (failure == null) {
                 // Dispatched like any resumption: the timer may run in the context of the task that
@@ -149,13 +157,14 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
                 continuation.resume(Unit)
             } else if (continuation.isActive) {
                 // Not our cancellation (that makes the continuation inactive first): the executor's.
-                cancelDelay(continuation, "the executor cancelled the timer of a delay", failure)
+                cancelDelay(continuation, "the executor cancelled the timer of a delay", closedOr(executor, "delay", failure))
             }
         }
     }
 
     /** Runs a `withTimeout` block when its timer is due; [dispose] cancels the timer. */
     private class TimeoutWhenDue(
+        private val executor: RawExecutor<*>,
         private val timer: CompletableFuture<Void>,
         private val block: Runnable,
         private val context: CoroutineContext,
@@ -167,7 +176,7 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
             if (failure == null) {
                 block.run()
             } else if (!disposed) {
-                cancelCoroutine(context, "the executor cancelled the timer of a timeout", failure)
+                cancelCoroutine(context, "the executor cancelled the timer of a timeout", closedOr(executor, "withTimeout", failure))
             }
         }
 
@@ -181,6 +190,18 @@ internal class LoopDispatcher(private val executor: RawExecutor<*>) : CoroutineD
         /** Whole milliseconds as a [Duration], saturating instead of overflowing the nanosecond clock. */
         private fun millisToDuration(timeMillis: Long): Duration =
             Duration.ofNanos(TimeUnit.MILLISECONDS.toNanos(timeMillis.coerceAtLeast(0)))
+
+        /**
+         * The cause to cancel a coroutine with when the executor cancelled its timer: the executor's
+         * refusal if it is closing (so [runCoroutine] reports [ExecutorClosedException], as for a
+         * refused dispatch), else the timer's [failure].
+         */
+        fun closedOr(executor: RawExecutor<*>, call: String, failure: Throwable): Throwable =
+            if (executor.isShutdown) {
+                ExecutorClosedException("$call: the executor closed before its timer was due").apply { initCause(failure) }
+            } else {
+                failure
+            }
 
         /** Cancels the coroutine's `Job`, if it has one. */
         fun cancelCoroutine(context: CoroutineContext, message: String, cause: Throwable?) {

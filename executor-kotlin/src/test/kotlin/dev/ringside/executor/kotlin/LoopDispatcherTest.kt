@@ -269,6 +269,39 @@ class LoopDispatcherTest {
     }
 
     @Test
+    fun `runCoroutine whose delay or timeout a close cancels throws ExecutorClosedException every time`() {
+        repeat(50) { round ->
+            for (useTimeout in listOf(false, true)) {
+                val other: RawExecutor<FakeReactor> = RawExecutor.create { FakeReactor() }
+                val thrown = runCatching {
+                    other.runCoroutine {
+                        launch { other.close() } // a sibling closes the executor, from the loop thread
+                        if (useTimeout) withTimeout(1.hours) { delay(2.hours) } else delay(1.hours)
+                        "returned"
+                    }
+                }.exceptionOrNull()
+                assertTrue(thrown is ExecutorClosedException, "round $round, timeout $useTimeout: $thrown")
+            }
+        }
+    }
+
+    @Test
+    fun `running a discarded continuation that shutdownNow returned does nothing`() {
+        val failures = java.util.concurrent.atomic.AtomicReference<Throwable>()
+        val scope = CoroutineScope(executor.dispatcher + kotlinx.coroutines.CoroutineExceptionHandler { _, e ->
+            failures.compareAndSet(null, e)
+        })
+        val job = scope.launch { } // queued; never runs on the loop
+        val left = executor.shutdownNow()
+        runBlocking { withTimeout(30.seconds) { job.join() } } // bounds a hang; no timing is asserted
+        assertTrue(job.isCancelled)
+        assertEquals(1, left.size)
+        assertTrue((left[0] as java.util.concurrent.Future<*>).isCancelled)
+        left[0].run() // like a cancelled FutureTask: nothing happens
+        assertNull(failures.get())
+    }
+
+    @Test
     fun `dispatchers of one executor are equal, so withContext to it does not dispatch`() {
         assertEquals(executor.dispatcher, executor.dispatcher)
         assertEquals(executor.dispatcher.hashCode(), executor.dispatcher.hashCode())
