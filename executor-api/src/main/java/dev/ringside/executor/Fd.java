@@ -56,11 +56,13 @@ public final class Fd implements AutoCloseable {
     private static final int HOLD = 2;
     private static final VarHandle STATE;
     private static final VarHandle COMPANION;
+    private static final VarHandle REGISTERED;
 
     static {
         try {
             STATE = MethodHandles.lookup().findVarHandle(Fd.class, "state", int.class);
             COMPANION = MethodHandles.lookup().findVarHandle(Fd.class, "companion", int.class);
+            REGISTERED = MethodHandles.lookup().findVarHandle(Fd.class, "registered", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -78,9 +80,20 @@ public final class Fd implements AutoCloseable {
      * compare-and-set) sees it.
      */
     private volatile int companion = -1;
+    /** Whether an executor has made this {@code Fd} a source ({@link #claimRegistration}). Compare-and-set only. */
+    @SuppressWarnings("unused") // accessed through REGISTERED
+    private volatile boolean registered;
 
     private Fd(int fd) {
         this.fd = fd;
+    }
+
+    /**
+     * Claims this {@code Fd} for one registration ({@link RawExecutor#register}); false if it was
+     * claimed before. {@code undo}: gives a claim back, after a registration that failed.
+     */
+    boolean claimRegistration(boolean undo) {
+        return undo ? REGISTERED.compareAndSet(this, true, false) : REGISTERED.compareAndSet(this, false, true);
     }
 
     /** The two ends of a pipe; closing the pair closes both. */

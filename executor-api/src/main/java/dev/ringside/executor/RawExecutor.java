@@ -411,11 +411,23 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
      * Wraps {@code fd} as an IO source of this executor. The source owns {@code fd} from now on: the
      * descriptor is closed once the source is closed and no operation holds it. If this throws, the
      * caller still owns {@code fd}.
+     *
+     * @throws IllegalArgumentException if {@code fd} is registered already (one {@code Fd}, one source;
+     *         {@link Fd#dup()} gives a second descriptor of the same file)
      */
     public IoSource register(Fd fd) throws IOException {
         Objects.requireNonNull(fd, "fd");
         checkAccepting("register");
-        return reactor.newSource(this, fd);
+        if (!fd.claimRegistration(false)) {
+            throw new IllegalArgumentException("register: " + fd + " is registered already (a source owns it); "
+                    + "register an Fd once, or a duplicate of it (Fd.dup())");
+        }
+        try {
+            return reactor.newSource(this, fd);
+        } catch (IOException | RuntimeException e) {
+            fd.claimRegistration(true);
+            throw e;
+        }
     }
 
     /**

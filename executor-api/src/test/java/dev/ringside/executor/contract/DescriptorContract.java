@@ -60,6 +60,28 @@ public abstract class DescriptorContract<R extends Reactor> {
     }
 
     /**
+     * One {@code Fd}, one source: registering it again fails at once, naming it, and the first source
+     * still works (on epoll a second source of the same number would take over its wake-ups).
+     */
+    @Test
+    void registeringAnFdTwiceIsRefusedAndTheFirstSourceKeepsWorking() throws Exception {
+        try (RawExecutor<R> executor = fixture().newExecutor()) {
+            Fd.Pipe pipe = Fd.pipe();
+            IoSource readEnd = executor.register(pipe.readEnd());
+            IoSource writeEnd = executor.register(pipe.writeEnd());
+            IllegalArgumentException again = assertThrows(IllegalArgumentException.class, () -> executor.register(pipe.readEnd()));
+            assertTrue(again.getMessage().contains("registered already"), again.getMessage());
+            byte[] into = new byte[2];
+            CompletableFuture<Integer> read = readEnd.read(IoSource.CURRENT_POSITION, into);
+            executor.runUntil(executor.sleep(Duration.ofMillis(5)));
+            executor.runUntil(writeEnd.write(IoSource.CURRENT_POSITION, "ok".getBytes()));
+            assertEquals(2, executor.runUntil(read));
+            readEnd.close();
+            writeEnd.close();
+        }
+    }
+
+    /**
      * An eventfd or a timerfd has no file position: a read at an offset fails with ESPIPE, as pread(2)
      * does (they accept lseek, so that is not what tells), and the eventfd's count is left alone.
      */

@@ -614,7 +614,11 @@ public final class EpollReactor implements Reactor {
         } finally {
             exitGate();
         }
-        if (result == 0 || result == -Errno.EEXIST) { // EEXIST: the number is registered, so pollable
+        if (result == -Errno.EEXIST) { // a live source of this executor has the same number (sources delete theirs at close)
+            throw new IllegalArgumentException("newSource: fd " + number + " is registered with this executor already, "
+                    + "through another Fd of the same number; give each descriptor one owner (Fd.dup() makes a second)");
+        }
+        if (result == 0) {
             boolean socket = LibC.isSocket(number);
             int privateNumber = socket ? -1 : openPrivateDescription(number);
             return new PollSource(executor, fd, number, socket, privateNumber);
