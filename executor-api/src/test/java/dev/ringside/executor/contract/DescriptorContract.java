@@ -81,6 +81,23 @@ public abstract class DescriptorContract<R extends Reactor> {
         }
     }
 
+    /** A read of nothing from an empty socket answers 0 at once, as read(2) does, for one region or several. */
+    @Test
+    void aReadOfNothingFromASocketAnswersZeroAtOnce() throws Exception {
+        try (RawExecutor<R> executor = fixture().newExecutor(); IoBuffer buffer = IoBuffer.allocate(8)) {
+            Fd.SocketPair pair = Fd.socketpair();
+            IoSource socket = executor.register(pair.first());
+            IoSource peer = executor.register(pair.second());
+            CompletableFuture<Integer> one = socket.read(IoSource.CURRENT_POSITION, new byte[0]);
+            CompletableFuture<Integer> two = socket.read(IoSource.CURRENT_POSITION, buffer, new MemRegion(0, 0), new MemRegion(4, 0));
+            executor.runUntil(CompletableFuture.anyOf(CompletableFuture.allOf(one, two), executor.sleep(Duration.ofSeconds(10))));
+            assertEquals(0, one.getNow(-1), "one empty region");
+            assertEquals(0, two.getNow(-1), "two empty regions");
+            socket.close();
+            peer.close();
+        }
+    }
+
     /**
      * An eventfd or a timerfd has no file position: a read at an offset fails with ESPIPE, as pread(2)
      * does (they accept lseek, so that is not what tells), and the eventfd's count is left alone.

@@ -807,6 +807,9 @@ public final class EpollReactor implements Reactor {
                         source.strategy(direction, Strategy.READY_THEN_POOL);
                         continue;
                     }
+                    if (read && op.length() == 0) {
+                        return 0; // read(2) of nothing from a socket answers 0 at once; recv would wait for data
+                    }
                     if (op.bufferCount() == 1) { // recv/send: no iovec for the kernel to copy in
                         do {
                             attemptCalls++;

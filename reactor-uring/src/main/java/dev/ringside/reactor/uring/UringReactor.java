@@ -806,7 +806,7 @@ public final class UringReactor implements Reactor {
                 } else if (op.bufferCount() == 1) {
                     addr = op.bufferAddress(0);
                     len = (int) op.bufferLength(0);
-                    if (socket) { // off, which is addr2 (a destination address) for these, stays 0
+                    if (socket && (len != 0 || !read)) { // off, which is addr2 (a destination address) for these, stays 0
                         opcode = read ? OP_RECV : OP_SEND;
                         opFlags = (read ? 0 : Linux.MSG_NOSIGNAL) | (nowaitForTest ? Linux.MSG_DONTWAIT : 0);
                     } else {
