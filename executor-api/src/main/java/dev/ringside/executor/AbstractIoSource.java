@@ -249,7 +249,15 @@ public abstract class AbstractIoSource implements IoSource {
             throw new IllegalArgumentException(call + ": " + regions.length + " memory regions; from 1 to "
                     + Linux.IOV_MAX + " (IOV_MAX) are allowed in one operation");
         }
-        long size = mem.segment().byteSize();
+        MemorySegment segment = mem.segment();
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException(call + ": the memory is a heap segment; the kernel needs native memory"
+                    + " (IoBuffer, or a byte[] or ByteBuffer, which go through native memory)");
+        }
+        if (kind == Kind.READ && segment.isReadOnly()) {
+            throw new IllegalArgumentException(call + ": the memory is read-only; a read writes into it");
+        }
+        long size = segment.byteSize();
         // One region is kept as it is (a record cannot change); several are copied, as the caller may
         // reuse its array.
         MemRegion[] checked = regions.length == 1 ? regions : regions.clone();
@@ -264,6 +272,9 @@ public abstract class AbstractIoSource implements IoSource {
                         + region.end() + ") is outside the memory of " + size + " bytes");
             }
             total += region.length();
+            if (total > Integer.MAX_VALUE) { // checked as it grows: a sum of huge regions cannot wrap around
+                break;
+            }
         }
         if (total > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(call + ": " + total + " bytes in one operation; at most "

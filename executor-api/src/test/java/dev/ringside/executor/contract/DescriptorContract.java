@@ -81,6 +81,31 @@ public abstract class DescriptorContract<R extends Reactor> {
         }
     }
 
+    /**
+     * On an {@code O_APPEND} file a write at the current position appends and leaves the position at
+     * the end; a write of nothing leaves it where it was; as write(2) does.
+     */
+    @Test
+    void appendingWritesMoveThePositionAsWriteDoes() throws Exception {
+        java.nio.file.Path path = java.nio.file.Files.createTempFile("ringside-append", ".bin");
+        try (RawExecutor<R> executor = fixture().newExecutor()) {
+            java.nio.file.Files.write(path, "0123456789".getBytes());
+            IoSource file = executor.register(Fd.open(path, java.nio.file.StandardOpenOption.READ,
+                    java.nio.file.StandardOpenOption.APPEND));
+            byte[] three = new byte[3];
+            assertEquals(3, executor.runUntil(file.read(IoSource.CURRENT_POSITION, three)));
+            assertEquals(0, executor.runUntil(file.write(IoSource.CURRENT_POSITION, new byte[0])));
+            assertEquals(3, executor.runUntil(file.read(IoSource.CURRENT_POSITION, three)), "a write of nothing moved nothing");
+            assertEquals("345", new String(three));
+            assertEquals(2, executor.runUntil(file.write(IoSource.CURRENT_POSITION, "ab".getBytes())));
+            assertEquals(0, executor.runUntil(file.read(IoSource.CURRENT_POSITION, three)), "the append left the position at the end");
+            assertEquals("0123456789ab", java.nio.file.Files.readString(path));
+            file.close();
+        } finally {
+            java.nio.file.Files.deleteIfExists(path);
+        }
+    }
+
     /** A read of nothing from an empty socket answers 0 at once, as read(2) does, for one region or several. */
     @Test
     void aReadOfNothingFromASocketAnswersZeroAtOnce() throws Exception {

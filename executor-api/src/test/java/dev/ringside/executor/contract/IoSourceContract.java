@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ringside.executor.BackingMemory;
 import dev.ringside.executor.ErrnoException;
 import dev.ringside.executor.ExecutorClosedException;
 import dev.ringside.executor.IoBuffer;
 import dev.ringside.executor.IoSource;
 import dev.ringside.executor.MemRegion;
 import dev.ringside.executor.Reactor;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -402,6 +404,72 @@ public abstract class IoSourceContract<R extends Reactor> extends ContractSuppor
         executor.runUntil(pending.pipe().writeEnd().write(-1, bytes("held")));
         assertEquals(4, executor.runUntil(pending.read()));
         assertTrue(buffer.isFreed(), "freed by the read's completion, the last reference");
+    }
+
+    /** A read or write of nothing answers 0 at once, also behind a pending read or write, as read(2)/write(2) do. */
+    @Test
+    void aCallOfNothingDoesNotWaitBehindAPendingOne() throws Exception {
+        PendingRead pending = pendingRead(4);
+        var pipe = pending.pipe();
+        CompletableFuture<Integer> nothingRead = pipe.readEnd().read(-1, new byte[0]);
+        executor.runUntil(CompletableFuture.anyOf(nothingRead, executor.sleep(Duration.ofSeconds(10))));
+        assertEquals(0, nothingRead.getNow(-1), "a read of nothing behind a pending read");
+        var full = pipe();
+        fixture().fill(full);
+        CompletableFuture<Integer> blocked = full.writeEnd().write(-1, bytes("x"));
+        executor.runUntil(executor.sleep(Duration.ofMillis(2)));
+        CompletableFuture<Integer> nothingWritten = full.writeEnd().write(-1, new byte[0]);
+        executor.runUntil(CompletableFuture.anyOf(nothingWritten, executor.sleep(Duration.ofSeconds(10))));
+        assertEquals(0, nothingWritten.getNow(-1), "a write of nothing behind a blocked write");
+        assertFalse(blocked.isDone());
+        blocked.cancel(false);
+        executor.runUntil(pipe.writeEnd().write(-1, bytes("abcd")));
+        assertEquals(4, executor.runUntil(pending.read()));
+        pending.buffer().close();
+    }
+
+    /** A caller's own {@link BackingMemory} over any segment (the interface is public). */
+    private record Caller(MemorySegment segment) implements BackingMemory {
+        @Override
+        public void retain() {
+        }
+
+        @Override
+        public void release() {
+        }
+
+        @Override
+        public int refCount() {
+            return 1;
+        }
+    }
+
+    /** Regions whose lengths add up past 2^63 are refused, not wrapped around into a small total. */
+    @Test
+    void regionsWhoseTotalWouldOverflowAreRefused() throws Exception {
+        var file = file(new byte[8]);
+        Caller huge = new Caller(MemorySegment.NULL.reinterpret(Long.MAX_VALUE)); // a view of a large mapping
+        IllegalArgumentException tooMuch = assertThrows(IllegalArgumentException.class, () -> file.source().read(0, huge,
+                new MemRegion(1, Long.MAX_VALUE - 1), new MemRegion(1, Long.MAX_VALUE - 1), new MemRegion(0, 4)));
+        assertTrue(tooMuch.getMessage().contains("at most " + Integer.MAX_VALUE), tooMuch.getMessage());
+    }
+
+    /** Memory the kernel cannot use, or may not write, is refused before anything is submitted. */
+    @Test
+    void heapAndReadOnlyMemoryAreRefusedBeforeSubmission() throws Exception {
+        var file = file(bytes("0123456789"));
+        IllegalArgumentException heap = assertThrows(IllegalArgumentException.class,
+                () -> file.source().read(0, new Caller(MemorySegment.ofArray(new byte[4])), new MemRegion(0, 4)));
+        assertTrue(heap.getMessage().contains("heap segment"), heap.getMessage());
+        IoBuffer buffer = closeLater(IoBuffer.allocate(4));
+        IllegalArgumentException readOnly = assertThrows(IllegalArgumentException.class,
+                () -> file.source().read(0, new Caller(buffer.segment().asReadOnly()), new MemRegion(0, 4)));
+        assertTrue(readOnly.getMessage().contains("read-only"), readOnly.getMessage());
+        assertArrayEquals(new byte[4], buffer.toByteArray(), "nothing was written");
+        buffer.segment().copyFrom(MemorySegment.ofArray(bytes("abcd")));
+        assertEquals(4, executor.runUntil(file.source().write(0, new Caller(buffer.segment().asReadOnly()), new MemRegion(0, 4))),
+                "a write only reads its memory");
+        assertArrayEquals(bytes("abcd456789"), file.contents());
     }
 
     @Test

@@ -736,10 +736,13 @@ public final class EpollReactor implements Reactor {
 
     private void startWaitable(PollSource source, IoOperation op, int direction) {
         boolean poll = op.kind() == Kind.POLL_READABLE || op.kind() == Kind.POLL_WRITABLE;
-        if (!poll && source.queue(direction).isEmpty() && !source.busy(direction)
-                && (direction == WRITE || source.attemptRead(op))) {
+        // A call of nothing never waits (read(2)/write(2) answer it at once), so it does not queue
+        // behind a pending read or write either.
+        boolean nothing = !poll && op.length() == 0;
+        if (!poll && (nothing || source.queue(direction).isEmpty() && !source.busy(direction)
+                && (direction == WRITE || source.attemptRead(op)))) {
             long result = attempt(source, op, direction);
-            if (direction == READ && result != NEEDS_POOL) {
+            if (direction == READ && result != NEEDS_POOL && !nothing) {
                 source.readAttempted(op, result == -Errno.EAGAIN);
             }
             if (result != -Errno.EAGAIN && result != NEEDS_POOL) {

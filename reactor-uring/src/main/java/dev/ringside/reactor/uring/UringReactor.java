@@ -877,7 +877,9 @@ public final class UringReactor implements Reactor {
     private void advancePosition(IoOperation op, int index, int transferred) {
         long position = ops.position(index);
         if (position == OpTable.APPENDING) {
-            LibC.lseek(op.fd(), 0, Linux.SEEK_END);
+            if (transferred > 0) { // write(2) of nothing leaves the position where it is, O_APPEND or not
+                LibC.lseek(op.fd(), 0, Linux.SEEK_END);
+            }
         } else if (position >= 0) {
             LibC.lseek(op.fd(), position + transferred, Linux.SEEK_SET);
         }
