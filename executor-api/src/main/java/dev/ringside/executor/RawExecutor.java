@@ -1107,7 +1107,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
 
     /** Loop thread (or the closing thread owning the loop), lifecycle CLOSING. */
     private void drainAndTerminate() {
-        remoteQueue.drain(toLocalQueue);
+        drainRemoteQueue();
         runAll();
         for (ScheduledTask<?> timer : timers.toArray(ScheduledTask<?>[]::new)) {
             timer.cancel(false);
@@ -1136,7 +1136,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         long deadline = deadlineAfter(drainDeadline.toNanos());
         while (!drained.isDone()) {
             WAKE_STATE.setVolatile(this, PROCESSING);
-            remoteQueue.drain(toLocalQueue);
+            drainRemoteQueue();
             runAll();
             if (drained.isDone() || reactor.nanoTime() - deadline >= 0) {
                 break;
@@ -1152,7 +1152,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
                 break;
             }
         }
-        remoteQueue.drain(toLocalQueue);
+        drainRemoteQueue();
         runAll();
         if (inFlightCount > 0 || !drained.isDone()) {
             StringBuilder held = new StringBuilder();
@@ -1171,9 +1171,19 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         }
         blockingPool.shutdownNow();
         lifecycle = TERMINATED;
-        remoteQueue.drain(toLocalQueue);
+        drainRemoteQueue();
         runAll();
         terminated.countDown();
+    }
+
+    /**
+     * Moves everything in the remote queue to the local one: JCTools' {@code drain(Consumer)} moves at
+     * most 4096 items a call, and a close must account for every item accepted before it.
+     */
+    private void drainRemoteQueue() {
+        while (remoteQueue.drain(toLocalQueue) > 0) {
+            // again, until a call finds the queue empty
+        }
     }
 
     /** Runs the local queue until it is empty (closing: user runnables are discarded, not run). */
@@ -1193,7 +1203,7 @@ public final class RawExecutor<R extends Reactor> extends AbstractExecutorServic
         Thread me = Thread.currentThread();
         while (loopThread.compareAndSet(null, me)) {
             try {
-                remoteQueue.drain(toLocalQueue);
+                drainRemoteQueue();
                 runAll();
             } finally {
                 loopThread.set(null);
