@@ -528,6 +528,9 @@ public final class UringReactor implements Reactor {
             return;
         }
         moveBacklog();
+        if (!wakeArmed && drain == null) {
+            armWakeRead(); // its completion re-arms it; this only repairs an arm that found no SQE
+        }
         boolean wait = deadlineNanos != 0 && backlog.isEmpty() && !ring.completionsReady() && !ring.kernelNeedsEnter();
         long timeout = -1;
         if (wait && deadlineNanos != NO_DEADLINE) {
@@ -903,8 +906,8 @@ public final class UringReactor implements Reactor {
 
     private void armWakeRead() {
         long sqe = claimSqe();
-        if (sqe < 0) {
-            LOG.log(System.Logger.Level.ERROR, "no SQE for the wake-up read; wake-ups wait for the next completion");
+        if (sqe < 0) { // the next waitForWork tries again
+            LOG.log(System.Logger.Level.WARNING, "no SQE for the wake-up read; wake-ups wait for the next loop pass");
             return;
         }
         ring.writeSqe(sqe, OP_READ, eventFd, -1L, wakeReadBuffer.address(), 8, 0, WAKE_READ);
