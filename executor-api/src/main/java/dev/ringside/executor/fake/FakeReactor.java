@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -37,7 +38,14 @@ import java.util.concurrent.locks.LockSupport;
  * block until a deadline: then it jumps to that deadline at once, so sleeping an hour takes no wall
  * time. With no deadline and nothing to complete, the loop really blocks until {@link #wake()} (a
  * task on another thread or executor) or {@link #releaseHeld()}. {@link #advance(Duration)} moves the
- * clock by hand.
+ * clock by hand; the clock saturates one below {@link #NO_DEADLINE} and never goes back.
+ *
+ * <p>The jump does not wait for work on other threads: a {@code spawnBlocking} call, or a thread that
+ * will {@code execute} something, races it. A test that needs such work to beat a timeout must await
+ * that work first, or hold the clock with {@link #advance} alone (sleep no longer than the work's
+ * answer takes to arrive). For the same reason a {@code close()} whose drain waits for held
+ * completions jumps to its drain deadline at once: release them ({@link #releaseHeld()}) before
+ * closing, or they are leaked, as the kernel's would be past the deadline.
  *
  * <h2>Operations</h2>
  * An operation takes effect when it starts (on the loop thread) and its completion is delivered at
@@ -46,7 +54,9 @@ import java.util.concurrent.locks.LockSupport;
  * next one of a kind ({@link #failNext}), transfers cut short ({@link #limitTransfers}), and
  * completions held back until the test releases them ({@link #holdCompletions},
  * {@link #releaseHeld()}). A held operation, even cancelled, keeps its memory, as an operation the
- * kernel has not handed back does.
+ * kernel has not handed back does. A pipe write of at most {@value #PIPE_BUF} bytes (or the capacity,
+ * if smaller) is atomic, as on Linux: it waits until it fits whole, and the write end polls writable
+ * only with that much room; a longer one transfers what fits.
  *
  * <h2>Threads</h2>
  * Everything is confined to the executor's loop thread except {@link #wake()}, {@link #nanoTime()},
@@ -55,6 +65,9 @@ import java.util.concurrent.locks.LockSupport;
  * queue; {@code wakePending} and {@code loopThread} are volatile.
  */
 public final class FakeReactor implements Reactor {
+
+    /** Pipe writes of at most this many bytes are atomic (Linux's {@code PIPE_BUF}). */
+    public static final int PIPE_BUF = 4096;
 
     /** The virtual clock's first value, in nanoseconds. */
     public static final long START_NANOS = 1_000_000_000L;
@@ -137,7 +150,9 @@ public final class FakeReactor implements Reactor {
 
     /** While on, completions are held back instead of delivered, until {@link #releaseHeld()}. */
     public FakeReactor holdCompletions(boolean hold) {
-        holding = hold;
+        synchronized (held) { // with finish's check: a completion is held only while holding is on
+            holding = hold;
+        }
         return this;
     }
 
@@ -145,6 +160,9 @@ public final class FakeReactor implements Reactor {
     public int releaseHeld() {
         int count;
         synchronized (held) {
+            if (closed) {
+                return 0; // closed: nothing is delivered any more; what is held stays held (leaked)
+            }
             count = held.size();
             released.addAll(held);
             held.clear();
@@ -165,7 +183,8 @@ public final class FakeReactor implements Reactor {
         if (duration.isNegative()) {
             throw new IllegalArgumentException("advance: time only moves forward: " + duration);
         }
-        clock.addAndGet(duration.toNanos());
+        long nanos = TimeUnit.NANOSECONDS.convert(duration); // saturates
+        clock.accumulateAndGet(nanos, (now, by) -> now + by < now || now + by == NO_DEADLINE ? NO_DEADLINE - 1 : now + by);
         wake();
     }
 
@@ -191,8 +210,13 @@ public final class FakeReactor implements Reactor {
             if (deadlineNanos != NO_DEADLINE) {
                 clock.accumulateAndGet(deadlineNanos, Math::max); // nothing else can happen: jump
             } else {
+                boolean interrupted = false;
                 while (!wakePending && released.isEmpty()) {
                     LockSupport.park(this);
+                    interrupted |= Thread.interrupted(); // else park returns at once: a busy loop
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
                 }
             }
         }
@@ -312,20 +336,20 @@ public final class FakeReactor implements Reactor {
 
     private void finish(Pending pending, long result) {
         pending.result = result;
-        if (holding) {
-            synchronized (held) {
+        synchronized (held) { // checked and added under the lock holdCompletions sets it under
+            if (holding) {
                 held.add(pending);
+                return;
             }
-        } else {
-            ready.add(pending);
         }
+        ready.add(pending);
     }
 
     private void deliver(Pending pending) {
         synchronized (log) {
             log.add(new LoggedOperation(pending.sequence, pending.startedAt, clock.get(), pending.op.kind(),
                     pending.source.label, pending.op.offset(), pending.op.length(), pending.result,
-                    pending.cancelRequested || pending.op.isCancelled()));
+                    pending.cancelRequested || pending.op.isDone())); // done before delivery: cancelled or finished from outside
         }
         pending.op.complete(pending.result);
         pending.source.holds--;
@@ -388,6 +412,8 @@ public final class FakeReactor implements Reactor {
                         finish(pending, 0); // as write(2) on a pipe: before it looks for a reader
                     } else if (pipe.readerClosed) {
                         finish(pending, -Errno.EPIPE);
+                    } else if (op.length() <= pipe.atomicSize() && pipe.space() < op.length()) {
+                        yield false; // atomic: waits until it fits whole
                     } else if (pipe.space() > 0) {
                         int count = Math.min(pipe.space(), limit(op.length()));
                         pipe.put(gather(op, count));
@@ -403,7 +429,7 @@ public final class FakeReactor implements Reactor {
                     int events = op.kind() == Kind.POLL_READABLE ? Linux.POLLIN : Linux.POLLOUT;
                     int ready = source.readEnd
                             ? (pipe.size > 0 ? Linux.POLLIN : 0) | (pipe.writerClosed ? Linux.POLLHUP : 0)
-                            : (pipe.space() > 0 ? Linux.POLLOUT : 0) | (pipe.readerClosed ? Linux.POLLERR : 0);
+                            : (pipe.space() >= pipe.atomicSize() ? Linux.POLLOUT : 0) | (pipe.readerClosed ? Linux.POLLERR : 0);
                     int reported = ready & (events | Linux.POLLHUP | Linux.POLLERR);
                     if (reported != 0) {
                         finish(pending, reported);
@@ -541,6 +567,11 @@ public final class FakeReactor implements Reactor {
 
         int space() {
             return ring.length - size;
+        }
+
+        /** Writes of at most this many bytes are atomic: {@link #PIPE_BUF}, or the capacity if smaller. */
+        int atomicSize() {
+            return Math.min(PIPE_BUF, ring.length);
         }
 
         byte[] take(int max) {
