@@ -117,7 +117,11 @@ import java.util.function.Consumer;
  *       (the kernel has no {@code RWF_NOWAIT} for them), ttys, and pipes on old kernels that have no
  *       private description. The call
  *       finds the descriptor ready unless another reader or writer of the same file takes the
- *       readiness first, in which case a pool thread, never the loop, waits.</li>
+ *       readiness first, or unless readiness says less than the call needs: an eventfd is writable
+ *       when a 1 would fit, so a write of a larger value that does not fit blocks. Either way a pool
+ *       thread, never the loop, waits; a call already on the pool cannot be cancelled (its future
+ *       fails at once, but the operation keeps its buffer and descriptor until the call returns), and
+ *       a drain waits for it up to the drain deadline, then leaks it. io_uring cancels such a write.</li>
  * </ol>
  * The epoll registration is always the caller's descriptor's: readiness is the pipe's, whichever
  * description asks.

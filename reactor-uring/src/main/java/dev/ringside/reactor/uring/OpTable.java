@@ -31,6 +31,8 @@ final class OpTable {
     /** A {@link #position} meaning: a write to an {@code O_APPEND} file, which the kernel appends wherever the position is. */
     static final long APPENDING = -2;
     private IoOperation[] operations;
+    /** Per slot: the source the operation belongs to (the reactor's own object, opaque here). */
+    private Object[] owners;
     private int[] generations;
     /** Per slot: {@link #SOCKET}, {@link #STREAM}, {@link #AWAITING_READINESS}, and the count of waits for readiness. */
     private byte[] traits;
@@ -39,6 +41,8 @@ final class OpTable {
     /**
      * Per slot, for a read or write at the current position of a file: the position its SQE names
      * explicitly, or {@link #APPENDING} for a write to an {@code O_APPEND} file; see {@link UringReactor}.
+     * For a read or write on a stream, which has no position: its source's progress count when it last
+     * began to wait for readiness.
      */
     private long[] positions;
     private int[] free;
@@ -47,6 +51,7 @@ final class OpTable {
 
     OpTable(int initialCapacity) {
         operations = new IoOperation[initialCapacity];
+        owners = new Object[initialCapacity];
         generations = new int[initialCapacity];
         traits = new byte[initialCapacity];
         resubmissions = new byte[initialCapacity];
@@ -58,13 +63,14 @@ final class OpTable {
         freeCount = initialCapacity;
     }
 
-    /** Stores {@code operation}, with the {@code traits} of its source, in a free slot; returns the slot's index. */
-    int add(IoOperation operation, byte traits) {
+    /** Stores {@code operation}, with its {@code owner} source and that source's {@code traits}, in a free slot; returns the slot's index. */
+    int add(IoOperation operation, byte traits, Object owner) {
         if (freeCount == 0) {
             grow();
         }
         int index = free[--freeCount];
         operations[index] = operation;
+        owners[index] = owner;
         this.traits[index] = traits;
         resubmissions[index] = 0;
         size++;
@@ -91,16 +97,27 @@ final class OpTable {
         return traits[index];
     }
 
+    /** The waits for readiness the operation in slot {@code index} has made (counted ones). */
+    int readinessWaits(int index) {
+        return (traits[index] & 0xFF) >>> WAITS_SHIFT;
+    }
+
+    /** The source of the operation in slot {@code index} (a held one). */
+    Object owner(int index) {
+        return owners[index];
+    }
+
     /**
-     * Sets {@link #AWAITING_READINESS} for the operation in slot {@code index} and counts the wait;
-     * false, changing nothing, if it has made {@link #MAX_READINESS_WAITS} already.
+     * Sets {@link #AWAITING_READINESS} for the operation in slot {@code index}; {@code counts}: counts
+     * the wait, and returns false, changing nothing, if it has made {@link #MAX_READINESS_WAITS}
+     * already.
      */
-    boolean startReadinessWait(int index) {
+    boolean startReadinessWait(int index, boolean counts) {
         int value = traits[index] & 0xFF;
-        if (value >>> WAITS_SHIFT == MAX_READINESS_WAITS) {
+        if (counts && value >>> WAITS_SHIFT == MAX_READINESS_WAITS) {
             return false;
         }
-        traits[index] = (byte) ((value + (1 << WAITS_SHIFT)) | AWAITING_READINESS);
+        traits[index] = (byte) ((counts ? value + (1 << WAITS_SHIFT) : value) | AWAITING_READINESS);
         return true;
     }
 
@@ -135,6 +152,7 @@ final class OpTable {
     /** Frees slot {@code index} (one {@link #add} returned, or {@link #get} found). */
     void remove(int index) {
         operations[index] = null;
+        owners[index] = null;
         generations[index] = (generations[index] + 1) & 0x3FFF_FFFF;
         free[freeCount++] = index;
         size--;
@@ -157,6 +175,7 @@ final class OpTable {
         int old = operations.length;
         int capacity = old * 2;
         operations = Arrays.copyOf(operations, capacity);
+        owners = Arrays.copyOf(owners, capacity);
         generations = Arrays.copyOf(generations, capacity);
         traits = Arrays.copyOf(traits, capacity);
         resubmissions = Arrays.copyOf(resubmissions, capacity);

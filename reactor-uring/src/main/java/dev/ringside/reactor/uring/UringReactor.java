@@ -66,7 +66,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #readinessWaits()} counts these detours. One operation makes at most 31 of them: a descriptor
  * that keeps reporting readiness and answering {@code EAGAIN} (a driver that ignores the kernel's
  * per-call non-blocking flag) would otherwise make the loop spin, so the 32nd {@code EAGAIN} is the
- * operation's result. Elsewhere, as on a regular file, {@code EAGAIN} is the result at once.
+ * operation's result. A wait after one in which another operation of the same source moved bytes
+ * does not count: readers of one pipe that a byte wakes together all retry, and the losers wait again. Elsewhere, as on a regular file, {@code EAGAIN} is the result at once.
  *
  * <h2>Submission and waiting</h2>
  * SQEs written during a loop pass reach the kernel in the one {@code io_uring_enter} of
@@ -696,11 +697,11 @@ public final class UringReactor implements Reactor {
     // ---------------------------------------------------------------- operations
 
     /** {@code direct}: the operation's source was opened with {@code O_DIRECT}; {@code traits}: its {@link OpTable} traits. */
-    private void submit(IoOperation op, boolean direct, byte traits) {
+    private void submit(IoOperation op, boolean direct, byte traits, UringSource source) {
         if (orphaned) {
             throw orphanedRing();
         }
-        op.token(ops.add(op, traits)); // the slot's index; the SQE's user_data adds its generation
+        op.token(ops.add(op, traits, source)); // the slot's index; the SQE's user_data adds its generation
         if (!queueSqe(op)) {
             return; // in the backlog
         }
@@ -949,11 +950,21 @@ public final class UringReactor implements Reactor {
             }
             result = result < 0 ? result : -ECANCELED; // the poll's failure, or a cancel that came first
         } else if (result == -EAGAIN && (traits & OpTable.STREAM) != 0 && !op.isDone() && drain == null && !orphaned
-                && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)
-                && ops.startReadinessWait(index)) {
-            readinessWaits++;
-            queueSqe(op);
-            return;
+                && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)) {
+            // The cap on waits stops a descriptor that reports ready and answers EAGAIN from spinning
+            // the loop. A wait counts only if no operation of the source moved bytes since the last
+            // one began: several reads woken by one byte all retry, and the losers wait again.
+            UringSource source = (UringSource) ops.owner(index);
+            boolean counts = ops.readinessWaits(index) == 0 || ops.position(index) == source.progress;
+            if (ops.startReadinessWait(index, counts)) {
+                ops.position(index, source.progress); // a stream has no position: the slot keeps this mark
+                readinessWaits++;
+                queueSqe(op);
+                return;
+            }
+        }
+        if (result > 0 && (traits & OpTable.STREAM) != 0) {
+            ((UringSource) ops.owner(index)).progress++;
         }
         if (result >= 0 && op.offset() == IoSource.CURRENT_POSITION && (traits & OpTable.STREAM) == 0
                 && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)) {
@@ -1009,6 +1020,8 @@ public final class UringReactor implements Reactor {
         final boolean direct;
         /** {@link OpTable#SOCKET} (its reads and writes of one region are {@code RECV} and {@code SEND}) and {@link OpTable#STREAM}. */
         final byte traits;
+        /** Completions of this (stream) source that moved bytes; see the readiness cap in {@code completed}. Loop-confined. */
+        long progress;
 
         UringSource(RawExecutor<?> executor, Fd fd, boolean direct, byte traits) {
             super(executor, fd);
@@ -1018,7 +1031,7 @@ public final class UringReactor implements Reactor {
 
         @Override
         protected void start(IoOperation operation) {
-            submit(operation, direct, traits);
+            submit(operation, direct, traits, this);
         }
 
         @Override

@@ -14,14 +14,14 @@ class OpTableTest {
     @Test
     void anOperationIsSubmittedAgainAtMostMaxResubmissionsTimesAndAFreshSlotStartsAtZero() {
         OpTable table = new OpTable(1);
-        int index = table.add(null, OpTable.STREAM);
+        int index = table.add(null, OpTable.STREAM, null);
         for (int i = 0; i < OpTable.MAX_RESUBMISSIONS; i++) {
             assertTrue(table.resubmit(index), "resubmission " + (i + 1));
         }
         assertFalse(table.resubmit(index), "one more ECANCELED is the operation's result");
         long stale = table.userData(index);
         table.remove(index);
-        int again = table.add(null, OpTable.STREAM);
+        int again = table.add(null, OpTable.STREAM, null);
         assertEquals(index, again, "the one slot is reused");
         assertNotEquals(stale, table.userData(again), "under a new generation");
         assertNull(table.get(stale), "the old user_data names nothing");
