@@ -31,7 +31,7 @@ public suspend fun IoSource.readFully(offset: Long, buffer: ByteBuffer) {
     var next = offset
     val start = buffer.position()
     while (buffer.hasRemaining()) {
-        val count = read(next, buffer).await()
+        val count = inChunk(buffer) { read(next, buffer) }.await()
         if (count == 0) {
             throw EOFException(
                 "readFully: end of file after ${buffer.position() - start} of ${buffer.limit() - start} bytes ($this)"
@@ -70,13 +70,34 @@ public suspend fun IoSource.readFully(offset: Long, buffer: ByteArray) {
 public suspend fun IoSource.writeFully(offset: Long, buffer: ByteBuffer) {
     var next = offset
     while (buffer.hasRemaining()) {
-        val count = write(next, buffer).await()
+        val count = inChunk(buffer) { write(next, buffer) }.await()
         if (count == 0) {
             throw IOException("writeFully: a write of ${buffer.remaining()} bytes wrote nothing ($this)")
         }
         if (next != IoSource.CURRENT_POSITION) {
             next += count
         }
+    }
+}
+
+/**
+ * The most one read or write of [readFully]/[writeFully] is given. A heap buffer goes through native
+ * memory of the size the call is given, copied for a write; a pipe or socket moves far less per call,
+ * so giving each call everything remaining would allocate and copy the rest again for every call.
+ */
+private const val MAX_CALL_BYTES = 1 shl 20
+
+/**
+ * Issues [call] with [buffer]'s limit narrowed to at most [MAX_CALL_BYTES] remaining, then restores the
+ * limit: the call sizes its memory (and copies a write's bytes) when it is issued.
+ */
+private inline fun <T> inChunk(buffer: ByteBuffer, call: () -> T): T {
+    val limit = buffer.limit()
+    buffer.limit(minOf(limit, buffer.position() + MAX_CALL_BYTES))
+    try {
+        return call()
+    } finally {
+        buffer.limit(limit)
     }
 }
 

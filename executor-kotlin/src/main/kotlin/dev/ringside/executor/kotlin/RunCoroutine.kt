@@ -6,6 +6,7 @@ import kotlin.coroutines.CoroutineContext
 import kotlin.coroutines.EmptyCoroutineContext
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
 import kotlinx.coroutines.future.asCompletableFuture
 
@@ -38,12 +39,22 @@ public fun <T> RawExecutor<*>.runCoroutine(
     check(!isLoopThread) {
         "runCoroutine called on the loop thread of $this: a coroutine or task cannot block its own loop; suspend instead"
     }
-    val coroutine = CoroutineScope(context + dispatcher).async(block = block)
+    // Started lazily, by the loop, and only if the loop runs on this thread: if another thread holds
+    // the loop, runUntil below refuses this one, and the coroutine must not have run there meanwhile.
+    val coroutine = CoroutineScope(context + dispatcher).async(start = CoroutineStart.LAZY, block = block)
     // handle() sees the coroutine's own exception (join() would wrap it, or replace a cancellation).
     val outcome = coroutine.asCompletableFuture().handle { value, failure ->
         if (failure == null) Result.success(value) else Result.failure(failure)
     }
+    val caller = Thread.currentThread()
     try {
+        execute {
+            if (Thread.currentThread() === caller) {
+                coroutine.start()
+            } else {
+                coroutine.cancel(CancellationException("runCoroutine: the loop ran on another thread than the caller's"))
+            }
+        }
         return runUntil(outcome).getOrElse { failure -> throw closedCause(failure) ?: failure }
     } finally {
         if (!coroutine.isCompleted) {

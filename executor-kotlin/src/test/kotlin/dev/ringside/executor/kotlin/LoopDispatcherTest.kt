@@ -302,6 +302,40 @@ class LoopDispatcherTest {
     }
 
     @Test
+    fun `runCoroutine refused because another thread runs the loop never runs the coroutine`() {
+        val loop = Thread { executor.run() }
+        loop.start()
+        executor.submit {}.get(10, java.util.concurrent.TimeUnit.SECONDS) // the loop runs on the other thread
+        val ran = AtomicBoolean()
+        val refused = assertThrows<IllegalStateException> {
+            executor.runCoroutine {
+                ran.set(true)
+                "result"
+            }
+        }
+        assertTrue(refused.message!!.contains("another thread"), refused.message)
+        executor.submit {}.get(10, java.util.concurrent.TimeUnit.SECONDS) // the other loop has passed the starter
+        assertFalse(ran.get(), "the refused coroutine's body ran on the other thread's loop")
+        executor.close()
+        loop.join(10_000)
+    }
+
+    @Test
+    fun `readFully and writeFully hand each call at most a mebibyte`() {
+        val pipe = fake.newPipe(executor)
+        val size = 5 * 1024 * 1024 + 17
+        val message = ByteArray(size) { (it * 31).toByte() }
+        val got = ByteArray(size)
+        executor.runCoroutine {
+            launch { pipe.writeEnd().writeFully(CURRENT_POSITION, message) }
+            pipe.readEnd().readFully(CURRENT_POSITION, got)
+        }
+        assertArrayEquals(message, got)
+        val largest = fake.operationLog().maxOf { it.length() }
+        assertTrue(largest <= 1 shl 20, "a call was given $largest bytes")
+    }
+
+    @Test
     fun `dispatchers of one executor are equal, so withContext to it does not dispatch`() {
         assertEquals(executor.dispatcher, executor.dispatcher)
         assertEquals(executor.dispatcher.hashCode(), executor.dispatcher.hashCode())
