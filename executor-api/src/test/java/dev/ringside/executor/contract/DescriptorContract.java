@@ -106,6 +106,31 @@ public abstract class DescriptorContract<R extends Reactor> {
         }
     }
 
+    /**
+     * A read or write of nothing on a named FIFO answers 0 at once, as read(2)/write(2) do, though the
+     * FIFO is empty (the kernel cannot try a FIFO opened by name without blocking, so io_uring would
+     * wait for readiness first).
+     */
+    @Test
+    void callsOfNothingOnANamedFifoAnswerAtOnce() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ringside-fifo");
+        java.nio.file.Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor(), "mkfifo");
+        try (RawExecutor<R> executor = fixture().newExecutor()) {
+            IoSource source = executor.register(Fd.open(fifo, java.nio.file.StandardOpenOption.READ,
+                    java.nio.file.StandardOpenOption.WRITE)); // O_RDWR: no wait for a peer
+            CompletableFuture<Integer> read = source.read(IoSource.CURRENT_POSITION, new byte[0]);
+            CompletableFuture<Integer> write = source.write(IoSource.CURRENT_POSITION, new byte[0]);
+            executor.runUntil(CompletableFuture.anyOf(CompletableFuture.allOf(read, write), executor.sleep(Duration.ofSeconds(10))));
+            assertEquals(0, read.getNow(-1), "a read of nothing from an empty FIFO");
+            assertEquals(0, write.getNow(-1), "a write of nothing");
+            source.close();
+        } finally {
+            java.nio.file.Files.deleteIfExists(fifo);
+            java.nio.file.Files.deleteIfExists(dir);
+        }
+    }
+
     /** A read of nothing from an empty socket answers 0 at once, as read(2) does, for one region or several. */
     @Test
     void aReadOfNothingFromASocketAnswersZeroAtOnce() throws Exception {

@@ -701,6 +701,11 @@ public final class UringReactor implements Reactor {
         if (orphaned) {
             throw orphanedRing();
         }
+        if (op.length() == 0 && (traits & (OpTable.STREAM | OpTable.SOCKET)) == OpTable.STREAM
+                && (op.kind() == IoOperation.Kind.READ || op.kind() == IoOperation.Kind.WRITE)) {
+            op.complete(callOfNothing(op)); // never waits; the ring would wait for readiness on some files
+            return;
+        }
         op.token(ops.add(op, traits, source)); // the slot's index; the SQE's user_data adds its generation
         if (!queueSqe(op)) {
             return; // in the backlog
@@ -850,6 +855,22 @@ public final class UringReactor implements Reactor {
             default -> throw new AssertionError(op.kind());
         }
         ring.writeSqe(base, opcode, op.fd(), off, addr, len, opFlags, ops.userData(op.token()));
+    }
+
+    /**
+     * A read or write of nothing on a stream that is not a socket, answered as {@code read(2)}/
+     * {@code write(2)} (one region) or {@code readv(2)}/{@code writev(2)} (several, which answer 0
+     * before asking the file) answer it, on the loop thread: such a call never waits (pipes, FIFOs and
+     * ttys answer 0; eventfds and timerfds {@code EINVAL}), while the ring waits for readiness first on
+     * files the kernel cannot try without blocking (named FIFOs, ttys), for ever on a FIFO that will
+     * report none.
+     */
+    private static long callOfNothing(IoOperation op) {
+        if (op.bufferCount() > 1) {
+            return 0;
+        }
+        MemorySegment nothing = MemorySegment.ofAddress(op.bufferAddress(0));
+        return op.kind() == IoOperation.Kind.READ ? LibC.read(op.fd(), nothing, 0) : LibC.write(op.fd(), nothing, 0);
     }
 
     /**
